@@ -1,0 +1,50 @@
+"""The project's open file formats, read and written in one place (scripts and the CLI call these).
+
+A model is a flat parameter vector plus the problem spec that gives it meaning; a trajectory is the
+stack of checkpoint vectors with their steps and losses.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def save_json(path: str | Path, data: dict[str, Any]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
+
+
+def load_json(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
+
+
+def save_model(path: str | Path, theta: Tensor, problem_spec: dict[str, Any], meta: dict[str, Any]) -> None:
+    """A `.pt` holding the flat vector, the problem spec that rebuilds the model, and metadata."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"theta": theta.detach().cpu(), "problem": problem_spec, "meta": meta}, path)
+
+
+def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any]]:
+    """The flat vector and the problem spec saved by `save_model`."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as err:
+        raise ValueError(f"cannot read model file {path}: {err}; rerun the rule that trains it") from err
+    return data["theta"], data["problem"]
+
+
+def save_trajectory(path: str | Path, thetas: Tensor, steps: list[int], losses: list[float]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, thetas=thetas.detach().cpu().numpy(), steps=np.asarray(steps),
+                        losses=np.asarray(losses))
+
+
+def load_trajectory(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
