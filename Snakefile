@@ -1,0 +1,25 @@
+from snakemake.utils import min_version
+
+from losstopo.config import validate_config
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/pinn.smk"
+include: "workflow/rules/hessian.smk"
+include: "workflow/rules/landscape.smk"
+include: "workflow/rules/topology.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        target_files(config["targets"]),
+    default_target: True

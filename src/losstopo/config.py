@@ -1,0 +1,87 @@
+"""Validate a workflow config against its JSON schema, fill defaults, and explain errors by key.
+
+Snakemake's own `validate` reports the first schema error in jsonschema's words; researchers need
+every wrong key named with what was expected, before any job starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config that does not match the schema; the message names every offending key."""
+
+
+def _with_defaults(validator_class: type) -> type:
+    """A validator class that writes each property's `default` into the instance as it validates."""
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def fill(validator: Any, properties: dict, instance: Any, schema: dict) -> Iterator:
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = yaml.safe_load(yaml.safe_dump(sub["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": fill})
+
+
+def _key(path: Any) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".") or "<top level>"
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{key}: {error.message}; allowed keys here: {allowed}"
+    expected = error.schema.get("description")
+    hint = f" (expected: {expected})" if expected else ""
+    return f"{key}: {error.message}{hint}"
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
+    """Check `config` in place against the schema, filling defaults; raise ConfigError naming keys."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_explain(e) for e in errors] + (_cross_checks(config) if not errors else [])
+    if problems:
+        listing = "\n  - ".join(problems)
+        raise ConfigError(f"invalid config ({len(problems)} problem(s)); see config/README.md:\n  - {listing}")
+    return config
+
+
+def _cross_checks(config: dict[str, Any]) -> list[str]:
+    """Keys that must name values of the sweep (the figures' choices); defaults come from the sweep."""
+    pinn, figures = config["pinn"], config.setdefault("figures", {})
+    figures.setdefault("failure_betas", list(pinn["betas"]))
+    figures.setdefault("lr", pinn["learning_rates"][0])
+    figures.setdefault("seed", pinn["seeds"][0])
+    figures.setdefault("profile_cells", [{"beta": b, "lr": figures["lr"]} for b in pinn["betas"]])
+    problems = [
+        f"figures.failure_betas: {b} is not in pinn.betas {pinn['betas']}"
+        for b in figures["failure_betas"]
+        if b not in pinn["betas"]
+    ]
+    if figures["lr"] not in pinn["learning_rates"]:
+        problems.append(f"figures.lr: {figures['lr']} is not in pinn.learning_rates {pinn['learning_rates']}")
+    if figures["seed"] not in pinn["seeds"]:
+        problems.append(f"figures.seed: {figures['seed']} is not in pinn.seeds {pinn['seeds']}")
+    for i, cell in enumerate(figures["profile_cells"]):
+        if cell["beta"] not in pinn["betas"] or cell["lr"] not in pinn["learning_rates"]:
+            problems.append(f"figures.profile_cells[{i}]: {cell} is not a (beta, lr) cell of the pinn sweep")
+    return problems
+
+
+def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file and validate it."""
+    config = yaml.safe_load(Path(path).read_text()) or {}
+    return validate_config(config, schema_path)

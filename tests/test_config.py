@@ -1,0 +1,72 @@
+"""Config validation: wrong keys, types and values stop the run before any job, naming the key."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from losstopo.config import ConfigError, load_config, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+DEFAULT = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+
+
+def broken(path: list, value=None, delete: bool = False) -> dict:
+    config = copy.deepcopy(DEFAULT)
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    if delete:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return config
+
+
+@pytest.mark.parametrize("config_file", ["config/config.yaml", "config/paper.yaml", "tests/config/tiny.yaml"])
+def test_shipped_configs_are_valid(config_file):
+    config = load_config(ROOT / config_file, SCHEMA)
+    assert config["hessian"]["top_k"] >= 4 and config["figures"]["lr"] in config["pinn"]["learning_rates"]
+
+
+@pytest.mark.parametrize(
+    "config, named",
+    [
+        (broken(["pinn", "betaz"], [1, 2]), "'betaz' was unexpected"),
+        (broken(["pinn", "betas"], [1, -3]), "pinn.betas[1]: -3 is less than the minimum of 0"),
+        (broken(["pinn", "seeds"], []), "pinn.seeds: [] should be non-empty"),
+        (broken(["landscape", "steps"], "many"), "landscape.steps: 'many' is not of type 'integer'"),
+        (broken(["topology", "connectivity"], "hex"), "topology.connectivity: 'hex' is not one of"),
+        (broken(["pinn", "betas"], delete=True), "pinn: 'betas' is a required property"),
+        (broken(["figures", "failure_betas"], [4]), "figures.failure_betas: 4 is not in pinn.betas"),
+    ],
+)
+def test_bad_config_names_the_key(config, named):
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    assert named in str(err.value)
+
+
+def test_defaults_are_filled():
+    config = broken(["hessian"], delete=True)
+    validate_config(config, SCHEMA)
+    assert config["hessian"]["top_k"] == 4 and config["hessian"]["dtype"] == "float64"
+
+
+def test_snakemake_stops_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"pinn": {"seeds": [], "betas": [1, -2]}}))
+    run = subprocess.run(
+        [Path(sys.executable).parent / "snakemake", "-n", "--cores", "1", "--configfile", str(bad)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode != 0
+    assert "pinn.seeds: [] should be non-empty" in run.stdout + run.stderr
+    assert "pinn.betas[1]: -2 is less than the minimum of 0" in run.stdout + run.stderr
+    assert "rule train_pinn" not in run.stdout
