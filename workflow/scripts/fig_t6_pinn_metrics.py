@@ -1,0 +1,34 @@
+"""Glue: paper T Fig. 6, #saddles and average persistence vs beta against error, eigenvalue, trace."""
+
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from losstopo.plots.tables import LABELS, plot_metric_against
+
+
+def main(smk) -> None:
+    table = pd.read_csv(smk.input.table)
+    runs = table[(table["lr"] == smk.params.lr) & (table["seed"] == smk.params.seed)].sort_values("beta")
+    ml_metrics = ["mean_abs_error", "top_eigenvalue", "trace"]
+    panels = [(kind, tda) for kind in smk.params.kinds for tda in ("n_saddles", "avg_persistence")]
+    fig, axes = plt.subplots(len(panels), len(ml_metrics), figsize=(4.2 * len(ml_metrics), 2.6 * len(panels)),
+                             layout="constrained", squeeze=False)
+    for row, (kind, tda) in zip(axes, panels):
+        for ax, ml in zip(row, ml_metrics):
+            plot_metric_against(ax, runs["beta"], runs[f"{kind}_{tda}"], runs[ml],
+                                f"{LABELS[tda]} ({kind})", LABELS[ml], log_ml=True)
+            ax.set_xlabel(r"wave speed $\beta$")
+    fig.suptitle(f"PINN convection, lr={smk.params.lr:g}, seed {smk.params.seed}: topology of 2-D landscapes "
+                 "(blue) against ML metrics (orange)")
+    fig.savefig(smk.output.png, dpi=200)
+    fig.savefig(smk.output.pdf)
+
+
+with open(snakemake.log[0], "w") as log:  # noqa: F821
+    sys.stderr = sys.stdout = log
+    main(snakemake)  # noqa: F821
