@@ -14,7 +14,7 @@ def fake_table() -> pd.DataFrame:
     for i, beta in enumerate([1.0, 3.0, 5.0, 7.0, 9.0]):
         metrics = {"beta": beta, "lr": 1.0, "seed": 0, "rel_l2_error": 0.01 * 10**i, "mean_abs_error": 0.5,
                    "loss": 1e-3, "diverged": False}
-        hessian = {"eigenvalues": [10.0 - i, 1.0, 0.5, 0.1], "trace": [3.0, 1.0, 4.0, 1.0, 5.0][i], "trace_se": 0.1}
+        hessian = {"eigenvalues": [10.0 - i, 1.0, 0.5, 0.1], "trace": [3.0, 1.0, 4.0, 1.0, 5.0][i], "trace_stderr": 0.1}
         topology = {"n_saddles": i, "n_minima": i + 1, "avg_persistence": 1.0 / (i + 1), "total_persistence": 1.0}
         rows.append(run_row(metrics, hessian, {"hessian": topology}))
     return pd.DataFrame(rows)

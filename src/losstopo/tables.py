@@ -24,7 +24,7 @@ def run_row(metrics: dict[str, Any], hessian: dict[str, Any], topologies: dict[s
     eigenvalues = hessian["eigenvalues"]
     row.update({f"eigenvalue_{i + 1}": value for i, value in enumerate(eigenvalues)})
     row["top_eigenvalue"] = eigenvalues[0]
-    row["trace"], row["trace_se"] = hessian["trace"], hessian["trace_se"]
+    row["trace"], row["trace_stderr"] = hessian["trace"], hessian["trace_stderr"]
     for kind, topology in topologies.items():
         row.update({f"{kind}_{name}": topology[name] for name in (*TDA_METRICS, "total_persistence")})
     return row
