@@ -1,0 +1,44 @@
+"""The Snakemake glue `workflow/scripts/topology.py` on a tiny landscape file."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from losstopo.topology import load_topology
+
+SCRIPT = Path(__file__).parents[1] / "workflow" / "scripts" / "topology.py"
+
+
+def test_topology_script_writes_metrics_and_redrawable_arrays(tmp_path):
+    axis = np.linspace(-1, 1, 21)
+    x, y = np.meshgrid(axis, axis, indexing="ij")
+    loss = 2 + x**2 + y**2 - np.exp(-((x - 0.5) ** 2 + y**2) / 0.02)
+    loss -= 0.8 * np.exp(-((x + 0.5) ** 2 + y**2) / 0.02)
+    loss[0, :3] = np.nan
+    np.savez(tmp_path / "landscape.npz", loss=loss, axes=np.stack([axis, axis]), extra=np.zeros(2))
+    smk = SimpleNamespace(
+        input=SimpleNamespace(landscape=str(tmp_path / "landscape.npz")),
+        output=SimpleNamespace(json=str(tmp_path / "out" / "topology.json"),
+                               npz=str(tmp_path / "out" / "topology.npz")),
+        params=SimpleNamespace(topology={"connectivity": "ttk", "k": 8, "persistence_threshold": 0.0}),
+        log=[str(tmp_path / "topology.log")],
+    )
+    runpy.run_path(str(SCRIPT), init_globals={"snakemake": smk})
+
+    report = json.loads(Path(smk.output.json).read_text())
+    # two narrow wells and the bowl's centre between them
+    counts = (report["n_minima"], report["n_saddles"], report["n_nonfinite"], report["n_vertices"])
+    assert counts == (3, 2, 3, 441)
+    assert report["connectivity"] == "ttk" and report["k"] == 8
+    pairs = np.array(report["pairs"])
+    assert len(pairs) == 2 and np.isclose(report["avg_persistence"], np.mean(pairs[:, 1] - pairs[:, 0]))
+    assert report["essential_pairs"] == [[np.nanmin(loss), np.nanmax(loss)]]
+    topology = load_topology(smk.output.npz)
+    assert topology.shape == (21, 21) and topology.n_nonfinite == 3
+    assert topology.metrics.n_saddles == 2 and len(topology.profile.x) > 441
+    assert "non-finite" in Path(smk.log[0]).read_text()

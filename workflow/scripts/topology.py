@@ -1,0 +1,35 @@
+"""Glue: merge tree, persistence pairs, metrics and landscape profile of one landscape.
+
+Input `landscape`: an .npz with `loss` (N-D, axis i = direction i; NaN/inf allowed) and `axes`
+([dim, steps]). Params `topology`: `connectivity` (ttk | axis | full | knn), `k` (neighbours for knn,
+which treats the grid points as an unstructured point cloud), `persistence_threshold` (0 keeps every
+pair of positive persistence). Outputs: `json` (metrics n_minima, n_saddles, n_pairs,
+avg_persistence, total_persistence, max_persistence; connectivity, k, persistence_threshold,
+n_vertices, n_nonfinite, shape; `pairs` and `essential_pairs` as [birth, death]) and `npz` (keys in
+`losstopo.topology.analysis`; `load_topology` reads it back). Non-finite losses count as the largest
+finite loss (see `losstopo.topology.analysis`).
+"""
+
+import sys
+
+import numpy as np
+
+from losstopo.artifacts import save_json
+from losstopo.topology import landscape_topology, save_topology
+
+
+def main(smk) -> None:
+    cfg = smk.params.topology
+    with np.load(smk.input.landscape) as data:
+        loss, axes = data["loss"], data["axes"]
+    print(f"{smk.input.landscape}: loss of shape {loss.shape}, connectivity {cfg['connectivity']}")
+    topology = landscape_topology(loss, axes, cfg["connectivity"], int(cfg["k"]),
+                                  float(cfg["persistence_threshold"]))
+    save_json(smk.output.json, topology.summary())
+    save_topology(topology, smk.output.npz)
+    print(f"{topology.n_nonfinite} non-finite losses set to the finite max; {topology.metrics}")
+
+
+with open(snakemake.log[0], "w") as log:  # noqa: F821
+    sys.stderr = sys.stdout = log
+    main(snakemake)  # noqa: F821
