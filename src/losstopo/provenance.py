@@ -17,7 +17,7 @@ def provenance(**settings: Any) -> dict[str, Any]:
         **settings,
         "versions": {
             "losstopo": version("losstopo"),
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "numpy": np.__version__,
             "python": platform.python_version(),
         },

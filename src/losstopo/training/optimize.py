@@ -18,6 +18,9 @@ from tqdm import tqdm
 from losstopo.problems.base import Problem
 
 OPTIMIZERS = ("lbfgs", "adam")
+# Line-search evaluations allowed per L-BFGS iteration: enough that a segment ends only at its
+# iteration count or at the tolerance (torch's default, 1.25, would end segments early).
+EVALS_PER_ITERATION = 25
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def _make_optimizer(param: Tensor, config: TrainConfig, segment: int) -> torch.o
         [param],
         lr=config.lr,
         max_iter=segment,
+        max_eval=segment * EVALS_PER_ITERATION,
         history_size=config.history_size,
         tolerance_grad=config.tolerance,
         tolerance_change=config.tolerance,
@@ -84,7 +88,7 @@ def train(problem: Problem, theta0: Tensor, config: TrainConfig, progress: bool 
     while done < config.iterations and not (diverged or converged):
         segment = min(config.checkpoint_every, config.iterations - done)
         if config.optimizer == "lbfgs":
-            optimizer.param_groups[0]["max_iter"] = segment
+            optimizer.param_groups[0].update(max_iter=segment, max_eval=segment * EVALS_PER_ITERATION)
             before = optimizer.state[param].get("n_iter", 0)
             optimizer.step(closure)
             taken = optimizer.state[param]["n_iter"] - before

@@ -1,0 +1,45 @@
+"""Glue: paper T Fig. 2, PINN failure modes over beta: landscapes, merge tree, diagram, ESD, u(x, t)."""
+
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from losstopo.plots.hessian import plot_esd
+from losstopo.plots.landscape import plot_contour
+from losstopo.plots.pinn import plot_solution
+from losstopo.plots.topology import plot_merge_tree, plot_persistence_diagram
+from losstopo.topology import load_topology
+
+ROWS = ("random directions", "Hessian directions", "merge tree (Hessian)", "persistence diagram (Hessian)",
+        "Hessian eigenvalue density", "predicted u(x, t)")
+
+
+def main(smk) -> None:
+    betas = smk.params.betas
+    fig, axes = plt.subplots(len(ROWS), len(betas), figsize=(3.3 * len(betas), 2.9 * len(ROWS)),
+                             layout="constrained", squeeze=False)
+    for j, beta in enumerate(betas):
+        for i, kind in enumerate(("random", "hessian")):
+            with np.load(getattr(smk.input, kind)[j]) as data:
+                plot_contour(axes[i, j], data["axes"], data["loss"], colorbar=True)
+        topology = load_topology(smk.input.topology[j])
+        plot_merge_tree(axes[2, j], topology, log_scale=True)
+        plot_persistence_diagram(axes[3, j], topology, log_scale=True)
+        with np.load(smk.input.esd[j]) as esd:
+            plot_esd(axes[4, j], esd["grid"], esd["density"])
+        with np.load(smk.input.prediction[j]) as pred:
+            image = plot_solution(axes[5, j], pred["x"], pred["t"], pred["u_pred"])
+        for i, name in enumerate(ROWS):
+            axes[i, j].set_title(rf"$\beta$ = {beta:g}: {name}", fontsize=9)
+    fig.colorbar(image, ax=axes[5, :], label="u", shrink=0.8)
+    fig.savefig(smk.output.png, dpi=200)
+    fig.savefig(smk.output.pdf)
+
+
+with open(snakemake.log[0], "w") as log:  # noqa: F821
+    sys.stderr = sys.stdout = log
+    main(snakemake)  # noqa: F821
