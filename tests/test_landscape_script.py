@@ -1,0 +1,97 @@
+"""The Snakemake glue `workflow/scripts/landscape.py`, run on a tiny PINN with a stand-in `snakemake`."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from losstopo import artifacts
+from losstopo.landscape import read_vti
+from losstopo.problems.registry import make_problem
+
+SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "landscape.py"
+SPEC = {"name": "convection", "beta": 3.0, "hidden": [8, 8], "n_x": 32, "n_t": 16, "n_f": 40}
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("landscape_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pinn")
+    problem = make_problem(SPEC)
+    theta = problem.init(0)
+    artifacts.save_model(root / "model.pt", theta, SPEC, {})
+    g = torch.Generator().manual_seed(0)
+    eigvecs, _ = torch.linalg.qr(torch.randn(problem.spec.size, 4, generator=g))
+    np.save(root / "eigvecs.npy", eigvecs.T.numpy().astype(np.float32))
+    steps = torch.linspace(0, 1, 12)[:, None]
+    path = theta + 0.3 * (1 - steps) * torch.randn(problem.spec.size, generator=g) \
+        + 0.1 * torch.sin(6 * steps) * torch.randn(problem.spec.size, generator=g)
+    artifacts.save_trajectory(root / "trajectory.npz", path, list(range(12)), [0.0] * 12)
+    return root
+
+
+def _run(root: Path, kind: str, dim: int, steps: int):
+    out = root / f"landscape_{kind}_{dim}d"
+    smk = SimpleNamespace(
+        input=SimpleNamespace(model=str(root / "model.pt"), eigvecs=str(root / "eigvecs.npy"),
+                              trajectory=str(root / "trajectory.npz")),
+        output=SimpleNamespace(npz=f"{out}.npz", vti=f"{out}.vti", png=f"{out}.png"),
+        wildcards=SimpleNamespace(kind=kind, dim=str(dim)),
+        params=SimpleNamespace(landscape={"distance": 0.5, "steps": steps, "normalization": "filter",
+                                          "ignore_bias": True, "chunk_memory_mb": 4, "seed": 1,
+                                          "dtype": "float64", "kinds": ["random"], "steps_3d": 5}),
+        threads=1,
+        log=[f"{out}.log"],  # written only when Snakemake runs the script
+    )
+    _script().main(smk)
+    return smk
+
+
+@pytest.mark.parametrize("kind, dim, steps",
+                         [("random", 2, 9), ("hessian", 3, 5), ("pca", 2, 7), ("random", 4, 3)])
+def test_landscape_script_outputs(model_dir, kind, dim, steps):
+    smk = _run(model_dir, kind, dim, steps)
+    with np.load(smk.output.npz) as data:
+        files = set(data.files)
+        loss, axes, directions = data["loss"], data["axes"], data["directions"]
+        meta = json.loads(str(data["meta"]))
+        terms = {k: data[k] for k in ("loss_ic", "loss_bc", "loss_r")}
+        pca = {k: data[k] for k in ("trajectory_coords", "explained_variance") if k in files}
+    assert loss.shape == (steps,) * dim and axes.shape == (dim, steps) and directions.shape[0] == dim
+    assert directions.dtype == np.float32 and all(v.shape == loss.shape for v in terms.values())
+    assert meta["kind"] == kind and meta["dim"] == dim and meta["n_nonfinite"] == 0
+    assert meta["problem"]["beta"] == 3.0 and meta["points_per_second"] > 0
+    theta, _ = artifacts.load_model(smk.input.model)
+    centre = loss[(steps // 2,) * dim]
+    expected = float(make_problem({**SPEC, "dtype": "float64"}).loss(theta.double()))
+    assert centre == pytest.approx(expected, rel=1e-9)
+    image = read_vti(smk.output.vti)
+    np.testing.assert_array_equal(image.fields["loss"], loss)
+    np.testing.assert_array_equal(image.fields["loss_r"], terms["loss_r"])
+    assert Path(smk.output.png).stat().st_size > 10_000
+    assert not Path(smk.output.npz + ".partial").exists()
+    if kind == "pca":
+        assert pca["trajectory_coords"].shape == (12, 2) and 0.9 < pca["explained_variance"].sum() <= 1 + 1e-9
+        assert np.abs(pca["trajectory_coords"]).max() <= axes.max()
+    else:
+        assert set(pca) == set()
+
+
+def test_bad_settings_name_the_key():
+    script = _script()
+    with pytest.raises(ValueError, match="unknown keys \\['stepz'\\]"):
+        script.settings_from({"stepz": 3})
+    with pytest.raises(ValueError, match="landscape.normalization"):
+        script.settings_from({"normalization": "filterwise"})
