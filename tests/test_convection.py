@@ -147,3 +147,41 @@ def test_deepxde_fnn_imports_with_equal_predictions_and_loss(monkeypatch):
     wrong = dde.nn.FNN([2, 9, 8, 1], "tanh", "Glorot normal")
     with pytest.raises(ValueError, match="do not match"):
         flat_from_deepxde(wrong, problem.spec)
+
+
+def autograd_module_loss(problem: ConvectionPINN, theta: torch.Tensor) -> torch.Tensor:
+    """The total loss via a tanh nn.Module and create_graph input derivatives: differentiable in theta."""
+    from torch.func import functional_call
+
+    c = problem.config
+    net = MLP(problem.widths).to(c.dtype)
+    params = problem.spec.unflatten(theta)
+    xf = problem.inputs[: c.n_f].clone().requires_grad_(True)
+    u = functional_call(net, params, (xf,))
+    du = torch.autograd.grad(u.sum(), xf, create_graph=True)[0]
+    rest = functional_call(net, params, (problem.inputs[c.n_f :],))[:, 0]
+    u_ic, u_lo, u_hi = rest[: c.n_x], rest[c.n_x : c.n_x + c.n_t], rest[c.n_x + c.n_t :]
+    residual = du[:, 1] + c.beta * du[:, 0]
+    return ((u_ic - problem.u0) ** 2).mean() + ((u_lo - u_hi) ** 2).mean() + c.c_r * (residual**2).mean()
+
+
+def test_gradient_and_hessian_vector_product_match_autograd_module():
+    problem = ConvectionPINN(ConvectionConfig(beta=7.0, hidden=(12, 9, 7), n_x=24, n_t=10, n_f=30,
+                                              dtype=torch.float64))
+    theta = problem.init(0).requires_grad_(True)
+    v = torch.randn(theta.numel(), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    results = []
+    for loss_fn in (problem.loss, lambda th: autograd_module_loss(problem, th)):
+        grad = torch.autograd.grad(loss_fn(theta), theta, create_graph=True)[0]
+        results.append((grad.detach(), torch.autograd.grad(grad @ v, theta)[0]))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-9, atol=1e-10)
+
+
+def test_reused_buffers_do_not_change_values(pinn):
+    thetas = pinn.init(0) + 0.2 * torch.randn(5, pinn.spec.size, dtype=torch.float64,
+                                              generator=torch.Generator().manual_seed(2))
+    first = pinn.loss_terms(thetas)["loss"].clone()
+    pinn.loss_terms(thetas[:3] * 2)
+    second = pinn.loss_terms(thetas)["loss"]
+    assert torch.equal(first, second) and pinn.workspace.buffers

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from losstopo.problems.base import ParamSpec
-from losstopo.problems.mlp import MLP, batched_mlp, mlp_spec
+from losstopo.problems.mlp import MLP, Workspace, batched_mlp, mlp_spec
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class ConvectionPINN:
         self.inputs = torch.cat([collocation, initial, lower, upper])
         self.u0 = torch.sin(initial[:, 0])
         self.direction = torch.tensor([config.beta, 1.0], dtype=dt)
+        self.workspace = Workspace()
 
     def init(self, seed: int) -> Tensor:
         """PyTorch's default initialisation of the network under `seed`, as a flat vector."""
@@ -86,8 +87,9 @@ class ConvectionPINN:
     def loss_terms(self, thetas: Tensor) -> dict[str, Tensor]:
         """L_ic, L_bc, L_r and the total for a batch of parameter vectors [B, P]; each [B]."""
         c = self.config
+        taped = torch.is_grad_enabled() and thetas.requires_grad  # reused buffers only off the tape
         u, residual = batched_mlp(self.spec, thetas, self.inputs.to(thetas.device), c.n_f,
-                                  self.direction.to(thetas.device))
+                                  self.direction.to(thetas.device), None if taped else self.workspace)
         u = u[..., 0]
         u_ic = u[:, c.n_f : c.n_f + c.n_x]
         u_lower, u_upper = u[:, c.n_f + c.n_x : c.n_f + c.n_x + c.n_t], u[:, c.n_f + c.n_x + c.n_t :]

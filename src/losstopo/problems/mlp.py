@@ -1,8 +1,12 @@
 """Fully connected tanh networks, as a module (for init and interop) and as a batched function.
 
 The batched function evaluates B parameter vectors at once with one `bmm` per layer and carries the
-directional input derivative alongside the value (forward-mode by hand), which a PINN residual needs
-and which is ~1.5x faster than `vmap` over `jvp` on a CPU.
+directional input derivative alongside the value (forward-mode by hand), which a PINN residual needs.
+Measured on a 2-core CPU it is ~2x faster than a plain tanh/cat/bias forward and ~3x faster than a
+per-point loop, for three reasons: tanh(h) = 2 sigmoid(2h) - 1 with the affine parts folded into the
+weights (torch's CPU tanh costs ~4x its sigmoid); features-major activations [B, width + 1, rows]
+whose last row is 1 for value rows and 0 for tangent rows, so one bmm applies weights and biases to
+values and tangents at once; the tangent update s (1 - s) dg in one fused `sigmoid_backward` kernel.
 """
 
 from __future__ import annotations
@@ -39,31 +43,75 @@ def mlp_spec(widths: list[int]) -> ParamSpec:
     return ParamSpec.from_shapes(shapes)
 
 
+class Workspace:
+    """Hidden-layer buffers reused across calls: fresh multi-MB tensors per chunk cost page faults."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[tuple, Tensor] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        key = (name, shape, like.dtype, like.device)
+        if key not in self.buffers:
+            self.buffers[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return self.buffers[key]
+
+
 def batched_mlp(
-    spec: ParamSpec, thetas: Tensor, x: Tensor, n_tangent: int = 0, direction: Tensor | None = None
+    spec: ParamSpec,
+    thetas: Tensor,
+    x: Tensor,
+    n_tangent: int = 0,
+    direction: Tensor | None = None,
+    workspace: Workspace | None = None,
 ) -> tuple[Tensor, Tensor | None]:
     """Outputs [B, N, out] of B networks at inputs x [N, in], and derivatives along `direction`.
 
     The derivative d/ds u(x + s * direction) is returned for the first `n_tangent` rows of x, as a
-    tensor [B, n_tangent, out] (None when n_tangent is 0).
+    tensor [B, n_tangent, out] (None when n_tangent is 0). With a `workspace` the hidden buffers are
+    reused (fast, not differentiable); without one the result is twice differentiable in `thetas`.
     """
+
+    def buffer(name: str, shape: tuple[int, ...]) -> Tensor | None:
+        return workspace.get(name, shape, thetas) if workspace is not None else None
+
     params = spec.unflatten(thetas)
     n_layers = len(spec.blocks) // 2
-    n = x.shape[0]
-    h = tangent = None
-    for i in range(n_layers):
-        w = params[f"layers.{i}.weight"].transpose(-1, -2)
-        b = params[f"layers.{i}.bias"].unsqueeze(-2)
-        if i == 0:
-            h = torch.matmul(x, w) + b
-            if n_tangent:
-                tangent = torch.matmul(direction.to(x.dtype).reshape(1, -1), w).expand(-1, n_tangent, -1)
-            continue
-        a = torch.tanh(h)
+    batch, n = thetas.shape[0], x.shape[0]
+    rows = n + n_tangent
+    w0, b0 = params["layers.0.weight"], params["layers.0.bias"]
+    # g = 2 h, the sigmoid's argument; its tangent along `direction` is the same for every row.
+    g = torch.baddbmm(b0.unsqueeze(2), w0, x.T.to(thetas.dtype).expand(batch, -1, -1), beta=2, alpha=2,
+                      out=buffer("g1", (batch, w0.shape[1], n)))
+    if n_tangent:
+        dg = 2 * torch.matmul(w0, direction.to(thetas.dtype).reshape(-1, 1))
+    bias_row = torch.cat([torch.ones(n), torch.zeros(n_tangent)]).to(thetas)  # biases act on values only
+    for i in range(1, n_layers):
+        w, b = params[f"layers.{i}.weight"], params[f"layers.{i}.bias"]
+        width = w.shape[2]
+        act = buffer(f"act{i % 2}", (batch, width + 1, rows))
+        s = torch.sigmoid(g[:, :, :n], out=None if act is None else act[:, :width, :n])
+        tangent = None
         if n_tangent:
-            tangent = (1 - a[:, :n_tangent] ** 2) * tangent
-            z = torch.bmm(torch.cat([a, tangent], dim=1), w)
-            h, tangent = z[:, :n] + b, z[:, n:]
+            tangent_in = dg.expand(-1, -1, n_tangent) if i == 1 else g[:, :, n:]
+            if act is None:
+                tangent = torch.ops.aten.sigmoid_backward(tangent_in, s[:, :, :n_tangent])
+            else:
+                torch.ops.aten.sigmoid_backward.grad_input(tangent_in, s[:, :, :n_tangent],
+                                                           grad_input=act[:, :width, n:])
+        if act is None:
+            act = torch.cat([torch.cat([s, tangent], dim=2) if n_tangent else s,
+                             bias_row.expand(batch, 1, rows)], dim=1)
         else:
-            h = torch.bmm(a, w) + b
-    return h, tangent
+            act[:, width] = bias_row
+        # next g = 2 h' = s (4 W)^T + 2 (b - W 1); the output layer takes h = s (2 W)^T + (b - W 1).
+        last = i == n_layers - 1
+        scale = 2.0 if last else 4.0
+        folded = torch.cat([w * scale, (b - w.sum(dim=2)).unsqueeze(2) * (scale / 2)], dim=2)
+        g = torch.bmm(folded, act, out=None if last else buffer(f"g{i % 2}", (batch, w.shape[1], rows)))
+    if n_layers == 1:
+        g = g / 2
+        tangent_out = dg.expand(-1, -1, n_tangent) / 2 if n_tangent else None
+    else:
+        tangent_out = g[:, :, n:] if n_tangent else None
+    values = g[:, :, :n].transpose(1, 2)
+    return values, None if tangent_out is None else tangent_out.transpose(1, 2)
