@@ -11,6 +11,14 @@ configfile: "config/config.yaml"
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
 
 
+wildcard_constraints:
+    beta=r"[0-9.e+-]+",
+    lr=r"[0-9.e+-]+",
+    seed=r"[0-9]+",
+    kind="random|hessian|pca",
+    dim="[234]",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/pinn.smk"
 include: "workflow/rules/hessian.smk"
@@ -20,6 +28,6 @@ include: "workflow/rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         target_files(config["targets"]),
-    default_target: True

@@ -8,7 +8,7 @@ PINN forward is `problems.mlp.batched_mlp` (one bmm per layer, sigmoid-form tanh
 Prints medians, the ratio loop / engine, points per second and achieved
 GFLOP/s against an fp32 matmul peak measured in the same run.
 
-    .venv/bin/python benchmarks/landscape.py [--repeats 3] [--threads 1] [--memory-mb 64]
+    .venv/bin/python benchmarks/landscape.py [--repeats 3] [--threads N] [--memory-mb 64]
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def run_case(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: robust on a shared CPU)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads (default: all cores)")
     parser.add_argument("--memory-mb", type=float, default=64.0, help="chunk memory budget of the engine")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

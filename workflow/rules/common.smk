@@ -1,17 +1,9 @@
-"""Helpers every rule file uses: wildcard formats, the sweep grid, config slices per model."""
+"""Helpers shared by the workflow: wildcard formats, the sweep grid, config slices per model."""
 
 
 def fmt(value):
     """The canonical text of a sweep value in paths: 1.0 -> '1', 0.1 -> '0.1', 1e-4 -> '0.0001'."""
     return f"{float(value):g}"
-
-
-wildcard_constraints:
-    beta=r"[0-9.e+-]+",
-    lr=r"[0-9.e+-]+",
-    seed=r"[0-9]+",
-    kind="random|hessian|pca",
-    dim="[234]",
 
 
 PINN = "results/pinn/beta{beta}/lr{lr}/seed{seed}"
@@ -32,7 +24,8 @@ def pinn_runs(betas=None, lrs=None, seeds=None):
 def pinn_files(pattern, runs=None, **fixed):
     """`pattern` (relative to a run folder) expanded over runs, with extra fixed wildcards."""
     return [
-        f"{PINN}/{pattern}".format(**run, **fixed) for run in (runs if runs is not None else pinn_runs())
+        f"{PINN}/{pattern}".format(**run, **fixed)
+        for run in (runs if runs is not None else pinn_runs())
     ]
 
 
@@ -54,7 +47,9 @@ def pinn_problem(wildcards):
 def landscape_params(wildcards):
     """The landscape settings, with the points per axis of this dimension."""
     cfg = dict(config["landscape"])
-    cfg["steps"] = {"2": cfg["steps"], "3": cfg["steps_3d"], "4": cfg["steps_4d"]}[wildcards.dim]
+    cfg["steps"] = {"2": cfg["steps"], "3": cfg["steps_3d"], "4": cfg["steps_4d"]}[
+        wildcards.dim
+    ]
     return cfg
 
 
@@ -71,3 +66,39 @@ def target_files(targets):
         if name == "table_tda_correlations":
             files.append("results/tables/tda_correlations.csv")
     return files
+
+
+def landscape_inputs(wildcards):
+    """The model, plus the eigenvectors (hessian) or the trajectory (pca) its directions come from."""
+    inputs = {"model": f"{PINN}/model.pt".format(**wildcards)}
+    if wildcards.kind == "hessian":
+        inputs["eigvecs"] = f"{PINN}/eigvecs.npy".format(**wildcards)
+    if wildcards.kind == "pca":
+        inputs["trajectory"] = f"{PINN}/trajectory.npz".format(**wildcards)
+    return inputs
+
+
+FIG = config["figures"]
+
+
+def fig_runs(betas=None):
+    """Runs at the single-model figures' learning rate and seed, over `betas` (default: all)."""
+    return pinn_runs(betas=betas, lrs=[FIG["lr"]], seeds=[FIG["seed"]])
+
+
+def profile_runs():
+    """Every seed of each (beta, lr) cell whose landscape profiles are drawn."""
+    return [
+        run
+        for cell in FIG["profile_cells"]
+        for run in pinn_runs(betas=[cell["beta"]], lrs=[cell["lr"]])
+    ]
+
+
+def figure(name, category):
+    """The report() PNG and the plain PDF of a figure target."""
+    png, pdf = figure_outputs(name)
+    return {
+        "png": report(png, caption=f"../report/{name}.rst", category=category),
+        "pdf": pdf,
+    }

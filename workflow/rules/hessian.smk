@@ -8,15 +8,15 @@ rule hessian:
         json=f"{PINN}/hessian.json",
         eigvecs=f"{PINN}/eigvecs.npy",
         esd=f"{PINN}/esd.npz",
-    params:
-        hessian=config["hessian"],
     log:
         f"{LOGS}/hessian.log",
+    conda:
+        "../../envs/losstopo.yaml"
     threads: 1
     resources:
         runtime=60,
         mem_mb=4000,
-    conda:
-        "../../envs/losstopo.yaml"
+    params:
+        hessian=config["hessian"],
     script:
         "../scripts/hessian.py"

@@ -7,6 +7,14 @@ rule train_pinn:
         trajectory=f"{PINN}/trajectory.npz",
         metrics=f"{PINN}/metrics.json",
         prediction=f"{PINN}/prediction.npz",
+    log:
+        f"{LOGS}/train.log",
+    conda:
+        "../../envs/losstopo.yaml"
+    threads: 1
+    resources:
+        runtime=60,
+        mem_mb=2000,
     params:
         problem=pinn_problem,
         train=lambda w: {
@@ -15,14 +23,6 @@ rule train_pinn:
             "iterations": config["pinn"]["iterations"],
             "checkpoint_every": config["pinn"]["checkpoint_every"],
         },
-    log:
-        f"{LOGS}/train.log",
-    threads: 1
-    resources:
-        runtime=60,
-        mem_mb=2000,
-    conda:
-        "../../envs/losstopo.yaml"
     script:
         "../scripts/train_pinn.py"
 
@@ -38,12 +38,12 @@ rule pinn_table:
         ],
     output:
         "results/tables/pinn_runs.csv",
-    params:
-        runs=pinn_runs(),
-        kinds=config["landscape"]["kinds"],
     log:
         "logs/tables/pinn_runs.log",
     conda:
         "../../envs/losstopo.yaml"
+    params:
+        runs=pinn_runs(),
+        kinds=config["landscape"]["kinds"],
     script:
         "../scripts/pinn_table.py"

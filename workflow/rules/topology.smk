@@ -7,15 +7,15 @@ rule topology:
     output:
         json=f"{PINN}/topology_{{kind}}_{{dim}}d.json",
         npz=f"{PINN}/topology_{{kind}}_{{dim}}d.npz",
-    params:
-        topology=config["topology"],
     log:
         f"{LOGS}/topology_{{kind}}_{{dim}}d.log",
+    conda:
+        "../../envs/losstopo.yaml"
     threads: 1
     resources:
         runtime=30,
         mem_mb=2000,
-    conda:
-        "../../envs/losstopo.yaml"
+    params:
+        topology=config["topology"],
     script:
         "../scripts/topology.py"
