@@ -64,11 +64,6 @@ def test_script_writes_eigenpairs_trace_and_density_matching_the_dense_hessian(t
     assert "top-3 eigenvalues" in Path(smk.log[0]).read_text()
 
 
-def test_script_names_an_unknown_setting(tmp_path):
-    with pytest.raises(ValueError, match="toppk"):
-        run_script(tmp_path, toppk=2)
-
-
 def test_plot_esd_draws_a_log_density_that_covers_overlays():
     grid = np.linspace(-1, 5, 200)
     density = np.exp(-0.5 * (grid / 0.1) ** 2) / (0.1 * np.sqrt(2 * np.pi))

@@ -87,11 +87,3 @@ def test_landscape_script_outputs(model_dir, kind, dim, steps):
         assert np.abs(pca["trajectory_coords"]).max() <= axes.max()
     else:
         assert set(pca) == set()
-
-
-def test_bad_settings_name_the_key():
-    script = _script()
-    with pytest.raises(ValueError, match="unknown keys \\['stepz'\\]"):
-        script.settings_from({"stepz": 3})
-    with pytest.raises(ValueError, match="landscape.normalization"):
-        script.settings_from({"normalization": "filterwise"})

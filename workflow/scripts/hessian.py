@@ -12,24 +12,9 @@ from losstopo.hessian import HessianOperator, hutchinson_trace, spectral_density
 from losstopo.problems.registry import DTYPES, make_problem
 from losstopo.provenance import provenance
 
-DEFAULTS = {"top_k": 4, "tol": 1e-4, "max_iter": 100, "trace_rtol": 0.02, "trace_max_samples": 200,
-            "esd_runs": 2, "esd_steps": 60, "seed": 0, "dtype": "float64"}
-
-
-def settings_from(params: dict) -> dict:
-    """The `hessian` config slice over the defaults; an unknown key or dtype fails naming it."""
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"config hessian: unknown keys {unknown}; known keys are {sorted(DEFAULTS)}")
-    settings = {**DEFAULTS, **params}
-    if settings["dtype"] not in DTYPES:
-        raise ValueError(f"config hessian.dtype: expected one of {sorted(DTYPES)}, got {settings['dtype']!r}")
-    return settings
-
-
 def main(smk) -> None:
     torch.set_num_threads(smk.threads)
-    s = settings_from(dict(smk.params.hessian))
+    s = smk.params.hessian  # validated and completed by the config schema
     start = time.perf_counter()
     theta, problem_spec = artifacts.load_model(smk.input.model)
     problem_spec = {**problem_spec, "dtype": s["dtype"]}

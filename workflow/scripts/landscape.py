@@ -2,7 +2,8 @@
 
 Inputs: `model` (model.pt), `eigvecs` ([k, P] .npy, kind hessian: the first `dim` rows), `trajectory`
 (trajectory.npz, kind pca). Wildcards `kind` (random | hessian | pca) and `dim` (2 | 3 | 4). Params
-`landscape`: distance, steps, normalization, ignore_bias, chunk_memory_mb, seed, dtype. Outputs `npz`
+`landscape`: distance, steps, normalization, ignore_bias, chunk_memory_mb, seed, dtype (checked and
+defaulted by workflow/schemas/config.schema.yaml before any job). Outputs `npz`
 (loss, loss_<term>, axes, directions, meta; for pca trajectory_coords and explained_variance), `vti`
 and `png`. Finished chunks are kept in `<npz>.partial/` so a killed job resumes; it is removed on success.
 """
@@ -32,7 +33,6 @@ from losstopo.landscape import (  # noqa: E402
     uniform_axes,
     write_vti,
 )
-from losstopo.landscape.directions import NORMALIZATIONS  # noqa: E402
 from losstopo.plots.landscape import (  # noqa: E402
     plot_center_slices,
     plot_contour,
@@ -42,26 +42,7 @@ from losstopo.plots.landscape import (  # noqa: E402
 from losstopo.problems.registry import DTYPES, make_problem  # noqa: E402
 from losstopo.provenance import provenance  # noqa: E402
 
-DEFAULTS = {"distance": 1.0, "steps": 41, "normalization": "filter", "ignore_bias": True,
-            "chunk_memory_mb": 256, "seed": 0, "dtype": "float32"}
-OTHER_RULES_KEYS = {"kinds", "steps_3d", "steps_4d"}  # read by common.smk, not here
 KINDS = ("random", "hessian", "pca")
-
-
-def settings_from(params: dict) -> dict:
-    """The `landscape` config slice over the defaults; an unknown key or bad value fails naming it."""
-    unknown = sorted(set(params) - set(DEFAULTS) - OTHER_RULES_KEYS)
-    if unknown:
-        raise ValueError(f"config landscape: unknown keys {unknown}; known keys are {sorted(DEFAULTS)}")
-    s = {k: params.get(k, v) for k, v in DEFAULTS.items()}
-    if s["normalization"] not in NORMALIZATIONS:
-        raise ValueError(f"config landscape.normalization: expected one of {list(NORMALIZATIONS)}, "
-                         f"got {s['normalization']!r}")
-    if s["dtype"] not in DTYPES:
-        raise ValueError(f"config landscape.dtype: expected one of {sorted(DTYPES)}, got {s['dtype']!r}")
-    if not float(s["distance"]) > 0 or int(s["steps"]) < 2 or int(s["chunk_memory_mb"]) < 1:
-        raise ValueError(f"config landscape: need distance > 0, steps >= 2, chunk_memory_mb >= 1; got {s}")
-    return s
 
 
 def make_directions(kind: str, dim: int, theta: torch.Tensor, problem, s: dict, inputs) -> Directions:
@@ -111,7 +92,7 @@ def draw(path: str, axes, loss: np.ndarray, directions: Directions, title: str) 
 def main(smk) -> None:
     start = time.perf_counter()
     torch.set_num_threads(max(1, int(smk.threads)))
-    s = settings_from(dict(smk.params.landscape))
+    s = smk.params.landscape  # validated and completed by the config schema
     kind, dim = smk.wildcards.kind, int(smk.wildcards.dim)
     theta, problem_spec = artifacts.load_model(smk.input.model)
     problem_spec = {**problem_spec, "dtype": s["dtype"]}
