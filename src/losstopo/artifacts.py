@@ -7,12 +7,17 @@ stack of checkpoint vectors with their steps and losses.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from losstopo.problems.base import Problem
+from losstopo.problems.registry import DTYPES, make_problem
 
 
 def save_json(path: str | Path, data: dict[str, Any]) -> None:
@@ -37,6 +42,20 @@ def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any]]:
     except (OSError, RuntimeError) as err:
         raise ValueError(f"cannot read model file {path}: {err}; rerun the rule that trains it") from err
     return data["theta"], data["problem"]
+
+
+def load_problem(path: str | Path, dtype: str) -> tuple[Problem, Tensor, dict[str, Any]]:
+    """The problem and flat vector of a saved model, rebuilt in `dtype`, with its problem spec."""
+    theta, spec = load_model(path)
+    spec = {**spec, "dtype": dtype}
+    return make_problem(spec), theta.to(DTYPES[dtype]), spec
+
+
+@contextmanager
+def job_log(path: str | Path) -> Iterator[None]:
+    """Send everything a rule's script prints (progress bars included) to its Snakemake log file."""
+    with open(path, "w") as log, redirect_stdout(log), redirect_stderr(log):
+        yield
 
 
 def save_trajectory(path: str | Path, thetas: Tensor, steps: list[int], losses: list[float]) -> None:

@@ -1,7 +1,5 @@
 """Glue: paper P Fig. 3, the error heat map over beta x lr, predictions, and landscape profiles."""
 
-import sys
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -49,6 +47,5 @@ def main(smk) -> None:
     fig.savefig(smk.output.pdf)
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with artifacts.job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

@@ -1,12 +1,11 @@
 """Glue: paper P Fig. A.5, landscape profiles of 3-D and 4-D Hessian-direction landscapes, same seeds."""
 
-import sys
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from losstopo.artifacts import job_log
 from losstopo.plots.topology import plot_profile
 from losstopo.topology import load_topology
 
@@ -28,6 +27,5 @@ def main(smk) -> None:
     fig.savefig(smk.output.pdf)
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

@@ -1,13 +1,12 @@
 """Glue: paper T Fig. 2, PINN failure modes over beta: landscapes, merge tree, diagram, ESD, u(x, t)."""
 
-import sys
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from losstopo.artifacts import job_log
 from losstopo.plots.hessian import plot_esd
 from losstopo.plots.landscape import plot_contour
 from losstopo.plots.pinn import plot_solution
@@ -40,6 +39,5 @@ def main(smk) -> None:
     fig.savefig(smk.output.pdf)
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

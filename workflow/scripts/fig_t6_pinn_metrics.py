@@ -1,13 +1,12 @@
 """Glue: paper T Fig. 6, #saddles and average persistence vs beta against error, eigenvalue, trace."""
 
-import sys
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from losstopo.artifacts import job_log
 from losstopo.plots.tables import LABELS, plot_metric_against
 
 
@@ -29,6 +28,5 @@ def main(smk) -> None:
     fig.savefig(smk.output.pdf)
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

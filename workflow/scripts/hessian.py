@@ -1,7 +1,6 @@
 """Glue: top-k Hessian eigenpairs, trace and spectral density of one trained model."""
 
 import time
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import torch
@@ -9,17 +8,13 @@ from tqdm import tqdm
 
 from losstopo import artifacts
 from losstopo.hessian import HessianOperator, hutchinson_trace, spectral_density, top_eigen
-from losstopo.problems.registry import DTYPES, make_problem
 from losstopo.provenance import provenance
 
 def main(smk) -> None:
     torch.set_num_threads(smk.threads)
     s = smk.params.hessian  # validated and completed by the config schema
     start = time.perf_counter()
-    theta, problem_spec = artifacts.load_model(smk.input.model)
-    problem_spec = {**problem_spec, "dtype": s["dtype"]}
-    problem = make_problem(problem_spec)
-    theta = theta.to(DTYPES[s["dtype"]])
+    problem, theta, problem_spec = artifacts.load_problem(smk.input.model, s["dtype"])
     budget = s["max_iter"] + s["trace_max_samples"] + s["esd_runs"] * s["esd_steps"]
     bar = tqdm(total=budget, unit="hvp", desc="hessian", mininterval=1)
     op = HessianOperator(problem, theta, on_product=bar.update)
@@ -61,5 +56,5 @@ def main(smk) -> None:
                         weights=esd.weights, width=esd.width)
 
 
-with open(snakemake.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):  # noqa: F821
+with artifacts.job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

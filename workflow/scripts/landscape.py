@@ -12,7 +12,6 @@ import json
 import shutil
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import matplotlib
@@ -39,7 +38,6 @@ from losstopo.plots.landscape import (  # noqa: E402
     plot_surface,
     plot_trajectory,
 )
-from losstopo.problems.registry import DTYPES, make_problem  # noqa: E402
 from losstopo.provenance import provenance  # noqa: E402
 
 KINDS = ("random", "hessian", "pca")
@@ -94,10 +92,7 @@ def main(smk) -> None:
     torch.set_num_threads(max(1, int(smk.threads)))
     s = smk.params.landscape  # validated and completed by the config schema
     kind, dim = smk.wildcards.kind, int(smk.wildcards.dim)
-    theta, problem_spec = artifacts.load_model(smk.input.model)
-    problem_spec = {**problem_spec, "dtype": s["dtype"]}
-    problem = make_problem(problem_spec)
-    theta = theta.to(DTYPES[s["dtype"]])
+    problem, theta, problem_spec = artifacts.load_problem(smk.input.model, s["dtype"])
     directions = make_directions(kind, dim, theta, problem, s, smk.input)
     distance = float(s["distance"])
     if directions.trajectory_coords is not None:  # PCA: keep the whole trajectory in view
@@ -137,5 +132,5 @@ def main(smk) -> None:
 
 
 if "snakemake" in globals():  # run by Snakemake; importing the module (tests) runs nothing
-    with open(snakemake.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):  # noqa: F821
+    with artifacts.job_log(snakemake.log[0]):  # noqa: F821
         main(snakemake)  # noqa: F821

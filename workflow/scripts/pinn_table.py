@@ -1,10 +1,8 @@
 """Glue: one CSV row per PINN run, joining errors, Hessian summary and merge-tree metrics."""
 
-import sys
-
 import pandas as pd
 
-from losstopo.artifacts import load_json
+from losstopo.artifacts import job_log, load_json
 from losstopo.tables import run_row
 
 
@@ -20,6 +18,5 @@ def main(smk) -> None:
     print(table.to_string())
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

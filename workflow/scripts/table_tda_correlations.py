@@ -1,13 +1,12 @@
 """Glue: Spearman correlations of merge-tree metrics with eigenvalue, trace and error (CSV + figure)."""
 
-import sys
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from losstopo.artifacts import job_log
 from losstopo.plots.tables import plot_correlations
 from losstopo.tables import tda_correlations
 
@@ -26,6 +25,5 @@ def main(smk) -> None:
     print(correlations.to_string())
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

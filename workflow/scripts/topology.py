@@ -10,11 +10,9 @@ n_vertices, n_nonfinite, shape; `pairs` and `essential_pairs` as [birth, death])
 finite loss (see `losstopo.topology.analysis`).
 """
 
-import sys
-
 import numpy as np
 
-from losstopo.artifacts import save_json
+from losstopo.artifacts import job_log, save_json
 from losstopo.topology import landscape_topology, save_topology
 
 
@@ -30,6 +28,5 @@ def main(smk) -> None:
     print(f"{topology.n_nonfinite} non-finite losses set to the finite max; {topology.metrics}")
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821

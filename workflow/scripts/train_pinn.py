@@ -1,7 +1,5 @@
 """Glue: train one convection PINN and write its model, trajectory, metrics and prediction."""
 
-import sys
-
 import numpy as np
 import torch
 
@@ -36,6 +34,5 @@ def main(smk) -> None:
     print(f"rel_l2_error={metrics['rel_l2_error']:.4g} iterations={result.steps[-1]} {status}")
 
 
-with open(snakemake.log[0], "w") as log:  # noqa: F821
-    sys.stderr = sys.stdout = log
+with artifacts.job_log(snakemake.log[0]):  # noqa: F821
     main(snakemake)  # noqa: F821
