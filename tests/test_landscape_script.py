@@ -73,7 +73,7 @@ def test_landscape_script_outputs(model_dir, kind, dim, steps):
     assert directions.dtype == np.float32 and all(v.shape == loss.shape for v in terms.values())
     assert meta["kind"] == kind and meta["dim"] == dim and meta["n_nonfinite"] == 0
     assert meta["problem"]["beta"] == 3.0 and meta["points_per_second"] > 0
-    theta, _ = artifacts.load_model(smk.input.model)
+    theta, _, _ = artifacts.load_model(smk.input.model)
     centre = loss[(steps // 2,) * dim]
     expected = float(make_problem({**SPEC, "dtype": "float64"}).loss(theta.double()))
     assert centre == pytest.approx(expected, rel=1e-9)

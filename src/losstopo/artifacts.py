@@ -29,26 +29,29 @@ def load_json(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
-def save_model(path: str | Path, theta: Tensor, problem_spec: dict[str, Any], meta: dict[str, Any]) -> None:
-    """A `.pt` holding the flat vector, the problem spec that rebuilds the model, and metadata."""
+def save_model(path: str | Path, theta: Tensor, problem_spec: dict[str, Any], meta: dict[str, Any],
+               buffers: dict[str, Tensor] | None = None) -> None:
+    """A `.pt` holding the flat vector, the problem spec that rebuilds the model, metadata, and the
+    model's buffers (e.g. BatchNorm running statistics; empty for buffer-free models)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"theta": theta.detach().cpu(), "problem": problem_spec, "meta": meta}, path)
+    torch.save({"theta": theta.detach().cpu(), "problem": problem_spec, "meta": meta,
+                "buffers": {k: v.detach().cpu() for k, v in (buffers or {}).items()}}, path)
 
 
-def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any]]:
-    """The flat vector and the problem spec saved by `save_model`."""
+def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any], dict[str, Tensor]]:
+    """The flat vector, the problem spec and the buffers saved by `save_model`."""
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as err:
         raise ValueError(f"cannot read model file {path}: {err}; rerun the rule that trains it") from err
-    return data["theta"], data["problem"]
+    return data["theta"], data["problem"], data.get("buffers", {})
 
 
 def load_problem(path: str | Path, dtype: str) -> tuple[Problem, Tensor, dict[str, Any]]:
     """The problem and flat vector of a saved model, rebuilt in `dtype`, with its problem spec."""
-    theta, spec = load_model(path)
+    theta, spec, buffers = load_model(path)
     spec = {**spec, "dtype": dtype}
-    return make_problem(spec), theta.to(DTYPES[dtype]), spec
+    return make_problem(spec, buffers or None), theta.to(DTYPES[dtype]), spec
 
 
 @contextmanager

@@ -124,3 +124,13 @@ class ConvectionPINN:
             terms = self.loss_terms(theta.detach().unsqueeze(0))
         metrics.update({f"loss_{k}" if k != "loss" else k: float(v[0]) for k, v in terms.items()})
         return metrics
+
+
+def build(settings: dict, buffers: dict[str, Tensor] | None = None) -> ConvectionPINN:
+    """The registry's builder: a convection PINN from a config slice (`dtype` as a string)."""
+    from losstopo.problems.registry import DTYPES
+
+    settings = dict(settings)
+    dtype = DTYPES[settings.pop("dtype", "float32")]
+    hidden = tuple(settings.pop("hidden", (50, 50, 50, 50)))
+    return ConvectionPINN(ConvectionConfig(hidden=hidden, dtype=dtype, **settings))
