@@ -12,18 +12,26 @@ validate_config(config, workflow.source_path("workflow/schemas/config.schema.yam
 
 
 wildcard_constraints:
+    experiment=r"[a-z0-9_]+",
+    run=r"[^/]+(/[^/]+)*",
     beta=r"[0-9.e+-]+",
     lr=r"[0-9.e+-]+",
     seed=r"[0-9]+",
     kind="random|hessian|pca",
     dim="[234]",
+    variant="residual|plain",
+    epoch="[0-9]+",
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/pinn.smk"
+include: "workflow/rules/resnet20.smk"
+include: "workflow/rules/unet_crf.smk"
 include: "workflow/rules/hessian.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/topology.smk"
+include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -45,6 +45,11 @@ def test_shipped_configs_are_valid(config_file):
         (broken(["topology", "connectivity"], "hex"), "topology.connectivity: 'hex' is not one of"),
         (broken(["pinn", "betas"], delete=True), "pinn: 'betas' is a required property"),
         (broken(["figures", "failure_betas"], [4]), "figures.failure_betas: 4 is not in pinn.betas"),
+        (broken(["landscape", "hessian", "distance"], "1e-2"),
+         "landscape.hessian.distance: '1e-2' is not of type 'number'; YAML read '1e-2' as text: write it as 1.0e-2"),
+        (broken(["resnet20"], {"landscape": {"hessian": {"normalisation": "layer"}}}),
+         "resnet20.landscape.hessian: Additional properties are not allowed ('normalisation' was unexpected)"),
+        (broken(["pinn", "topology"], {"connectivity": "hex"}), "pinn.topology.connectivity: 'hex' is not one of"),
     ],
 )
 def test_bad_config_names_the_key(config, named):
@@ -57,6 +62,8 @@ def test_defaults_are_filled():
     config = broken(["hessian"], delete=True)
     validate_config(config, SCHEMA)
     assert config["hessian"]["top_k"] == 4 and config["hessian"]["dtype"] == "float64"
+    assert config["landscape"]["hessian"]["normalization"] == "none"
+    assert config["landscape"]["random"]["normalization"] == "filter"
 
 
 def test_snakemake_stops_before_any_job(tmp_path):

@@ -87,3 +87,36 @@ def test_landscape_script_outputs(model_dir, kind, dim, steps):
         assert np.abs(pca["trajectory_coords"]).max() <= axes.max()
     else:
         assert set(pca) == set()
+
+
+def test_default_hessian_landscape_keeps_orthonormal_eigenvectors(tmp_path):
+    """With the default config, saved Hessian directions are the eigenvectors: orthogonal, and each
+    one's Rayleigh quotient is its eigenvalue (the landscape's plane is spanned by eigenvectors)."""
+    from losstopo.config import load_config
+    from losstopo.hessian import HessianOperator, top_eigen
+
+    root = Path(__file__).resolve().parents[1]
+    config = load_config(root / "config/config.yaml", root / "workflow/schemas/config.schema.yaml")
+    settings = {**config["landscape"], **config["landscape"]["hessian"], "steps": 5, "dtype": "float64"}
+    problem = make_problem({**SPEC, "dtype": "float64"})
+    theta = problem.init(0)
+    artifacts.save_model(tmp_path / "model.pt", theta, SPEC, {})
+    op = HessianOperator(problem, theta)
+    eig = top_eigen(op, 4, tol=1e-8, max_iter=105, seed=0)
+    np.save(tmp_path / "eigvecs.npy", eig.eigenvectors.numpy().astype(np.float32))
+    out = tmp_path / "landscape_hessian_2d"
+    smk = SimpleNamespace(
+        input=SimpleNamespace(model=str(tmp_path / "model.pt"), eigvecs=str(tmp_path / "eigvecs.npy")),
+        output=SimpleNamespace(npz=f"{out}.npz", vti=f"{out}.vti", png=f"{out}.png"),
+        wildcards=SimpleNamespace(kind="hessian", dim="2"), params=SimpleNamespace(landscape=settings),
+        threads=1, log=[f"{out}.log"],
+    )
+    _script().main(smk)
+    with np.load(smk.output.npz) as data:
+        directions = torch.as_tensor(data["directions"], dtype=torch.float64)
+        meta = json.loads(str(data["meta"]))
+    cosines = np.array(meta["direction_cosines"])
+    assert np.abs(cosines - np.eye(2)).max() < 1e-6 and meta["max_abs_cosine"] < 1e-6
+    for i, d in enumerate(directions):
+        rayleigh = float(d @ op(d) / (d @ d))
+        assert rayleigh == pytest.approx(float(eig.eigenvalues[i]), rel=1e-4)

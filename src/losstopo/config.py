@@ -37,8 +37,21 @@ def _key(path: Any) -> str:
     return "".join(parts).lstrip(".") or "<top level>"
 
 
-def _explain(error: jsonschema.ValidationError) -> str:
-    key = _key(error.absolute_path)
+def _yaml_number_hint(value: Any) -> str:
+    """YAML 1.1 reads `1e-3` (no dot) as a string: say how to write it as a number."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return ""
+    mantissa, _, exponent = str(value).lower().partition("e")
+    fixed = f"{mantissa}.0e{exponent}" if exponent and "." not in mantissa else str(value)
+    return f"; YAML read {value!r} as text: write it as {fixed}"
+
+
+def _explain(error: jsonschema.ValidationError, prefix: tuple[str, ...] = ()) -> str:
+    key = _key([*prefix, *error.absolute_path])
+    if error.validator == "type" and isinstance(error.instance, str):
+        return f"{key}: {error.message}{_yaml_number_hint(error.instance)}"
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         return f"{key}: {error.message}; allowed keys here: {allowed}"
@@ -52,7 +65,9 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [_explain(e) for e in errors] + (_cross_checks(config) if not errors else [])
+    problems = [_explain(e) for e in errors]
+    if not errors:
+        problems += _cross_checks(config) + _override_checks(config, schema)
     if problems:
         listing = "\n  - ".join(problems)
         raise ConfigError(f"invalid config ({len(problems)} problem(s)); see config/README.md:\n  - {listing}")
@@ -78,6 +93,32 @@ def _cross_checks(config: dict[str, Any]) -> list[str]:
     for i, cell in enumerate(figures["profile_cells"]):
         if cell["beta"] not in pinn["betas"] or cell["lr"] not in pinn["learning_rates"]:
             problems.append(f"figures.profile_cells[{i}]: {cell} is not a (beta, lr) cell of the pinn sweep")
+    return problems
+
+
+STAGES = ("hessian", "landscape", "topology")
+
+
+def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `override`'s keys replaced, recursively into dicts (as the workflow merges them)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _override_checks(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """An experiment's stage overrides, merged over the global section, must pass that section's schema."""
+    problems = []
+    for experiment, section in config.items():
+        if experiment in STAGES or not isinstance(section, dict):
+            continue
+        for stage in STAGES:
+            if stage not in section or stage not in schema["properties"]:
+                continue
+            stage_validator = jsonschema.Draft202012Validator(schema["properties"][stage])
+            combined = merged(config[stage], section[stage])
+            problems += [_explain(e, (experiment, stage)) for e in stage_validator.iter_errors(combined)]
     return problems
 
 

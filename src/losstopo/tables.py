@@ -1,11 +1,13 @@
-"""Join per-model results into one table and correlate topology with curvature and error.
+"""Join per-model results into one table and correlate topology with curvature, error and the sweep.
 
-One row per trained model; columns are the sweep values, the errors, the Hessian summary and, per
-landscape kind, the merge-tree metrics (`<kind>_n_saddles`, ...). Paper T Sec. 3 correlates these.
+One row per trained model (any experiment); columns are the run's sweep values, every scalar of its
+metrics.json, the Hessian summary and, per landscape kind, the merge-tree metrics
+(`<kind>_n_saddles`, ...). Paper T Sec. 3 correlates these.
 """
 
 from __future__ import annotations
 
+from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -13,14 +15,21 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 TDA_METRICS = ("n_saddles", "n_minima", "avg_persistence")
-ML_METRICS = ("top_eigenvalue", "trace", "rel_l2_error", "mean_abs_error")
-RUN_KEYS = ("beta", "lr", "seed", "rel_l2_error", "mean_abs_error", "rel_linf_error", "loss", "diverged",
-            "converged", "iterations")
 
 
-def run_row(metrics: dict[str, Any], hessian: dict[str, Any], topologies: dict[str, dict[str, Any]]) -> dict:
-    """One model's row from its metrics.json, hessian.json and topology JSONs keyed by landscape kind."""
-    row = {key: metrics.get(key) for key in RUN_KEYS}
+def _scalar(value: str) -> Any:
+    """A sweep value from a run folder name as a number where it is one ('0.1' -> 0.1, 'plain' stays)."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def run_row(run: dict[str, str], metrics: dict[str, Any], hessian: dict[str, Any],
+            topologies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One model's row: its sweep values, metrics.json scalars, hessian.json and topology JSONs by kind."""
+    row: dict[str, Any] = {key: _scalar(value) for key, value in run.items()}
+    row.update({k: v for k, v in metrics.items() if isinstance(v, (Number, str)) and k not in row})
     eigenvalues = hessian["eigenvalues"]
     row.update({f"eigenvalue_{i + 1}": value for i, value in enumerate(eigenvalues)})
     row["top_eigenvalue"] = eigenvalues[0]
@@ -30,12 +39,13 @@ def run_row(metrics: dict[str, Any], hessian: dict[str, Any], topologies: dict[s
     return row
 
 
-def tda_correlations(table: pd.DataFrame, kinds: list[str], experiment: str) -> pd.DataFrame:
-    """Spearman rho (and p) of every TDA metric against every ML metric, per landscape kind."""
+def tda_correlations(table: pd.DataFrame, kinds: list[str], experiment: str,
+                     ml_metrics: list[str]) -> pd.DataFrame:
+    """Spearman rho (and p) of every TDA metric against every ML metric or sweep variable, per kind."""
     rows = []
     for kind in kinds:
         for tda in TDA_METRICS:
-            for ml in ML_METRICS:
+            for ml in ml_metrics:
                 pair = table[[f"{kind}_{tda}", ml]].replace([np.inf, -np.inf], np.nan).dropna()
                 constant = pair.nunique().min() < 2 if len(pair) else True
                 rho, p = (np.nan, np.nan) if len(pair) < 3 or constant else spearmanr(pair.iloc[:, 0], pair.iloc[:, 1])

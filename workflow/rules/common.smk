@@ -1,4 +1,16 @@
-"""Helpers shared by the workflow: wildcard formats, the sweep grid, config slices per model."""
+"""Helpers shared by the workflow: experiments and their sweeps, run folders, per-run settings.
+
+Every experiment registers itself here (`register_experiment`, called by its own rule file) with the
+wildcard pattern of its run folders and the sweep that fills it. The per-model stages (hessian,
+landscape, topology, run table) are one set of rules over `results/{experiment}/{run}/`.
+"""
+
+import copy
+from types import SimpleNamespace
+
+RESULTS = "results/{experiment}/{run}"
+LOGS = "logs/{experiment}/{run}"
+EXPERIMENTS = {}
 
 
 def fmt(value):
@@ -6,51 +18,92 @@ def fmt(value):
     return f"{float(value):g}"
 
 
-PINN = "results/pinn/beta{beta}/lr{lr}/seed{seed}"
-LOGS = "logs/pinn/beta{beta}/lr{lr}/seed{seed}"
+def register_experiment(name, pattern, runs, problem, targets, ml_metrics, sweep=()):
+    """Declare an experiment: run-folder `pattern` (wildcards), `runs()` -> wildcard dicts of its sweep,
+    `problem(wildcards)` -> the problem spec of one run, the target rules that need it, the metrics its
+    topology is correlated with, and its sweep variables (the papers' claims are about them)."""
+    EXPERIMENTS[name] = SimpleNamespace(
+        name=name,
+        pattern=pattern,
+        runs=runs,
+        problem=problem,
+        targets=list(targets),
+        ml_metrics=list(ml_metrics),
+        sweep=list(sweep),
+    )
 
 
-def pinn_runs(betas=None, lrs=None, seeds=None):
-    """Wildcard dicts of the PINN sweep (beta x lr x seed), optionally restricted."""
-    cfg = config["pinn"]
+def active_experiments():
+    """Experiments that a configured target needs (their rows join `table_tda_correlations`)."""
     return [
-        {"beta": fmt(b), "lr": fmt(lr), "seed": str(s)}
-        for b in (betas if betas is not None else cfg["betas"])
-        for lr in (lrs if lrs is not None else cfg["learning_rates"])
-        for s in (seeds if seeds is not None else cfg["seeds"])
+        name
+        for name, exp in EXPERIMENTS.items()
+        if set(exp.targets) & set(config["targets"])
     ]
 
 
-def pinn_files(pattern, runs=None, **fixed):
-    """`pattern` (relative to a run folder) expanded over runs, with extra fixed wildcards."""
-    return [
-        f"{PINN}/{pattern}".format(**run, **fixed)
-        for run in (runs if runs is not None else pinn_runs())
-    ]
+def run_folder(experiment, run):
+    """`results/<experiment>/<run id>` of one wildcard dict."""
+    return f"results/{experiment}/" + EXPERIMENTS[experiment].pattern.format(**run)
 
 
-def pinn_problem(wildcards):
-    """The problem spec of one PINN run (see losstopo.problems.registry.make_problem)."""
-    cfg = config["pinn"]
-    return {
-        "name": "convection",
-        "beta": float(wildcards.beta),
-        "c_r": cfg["c_r"],
-        "hidden": list(cfg["hidden"]),
-        "n_x": cfg["n_x"],
-        "n_t": cfg["n_t"],
-        "n_f": cfg["n_f"],
-        "data_seed": int(wildcards.seed),
-    }
+def run_files(experiment, pattern, runs=None, **fixed):
+    """`pattern` (a file in a run folder) over `runs` (default: the whole sweep), with fixed wildcards."""
+    runs = EXPERIMENTS[experiment].runs() if runs is None else runs
+    return [f"{run_folder(experiment, run)}/{pattern}".format(**fixed) for run in runs]
+
+
+def deep_merge(base, override):
+    """`base` with `override`'s keys replaced, recursively into dicts."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def stage_settings(experiment, stage):
+    """The global `stage` settings (hessian, landscape, topology) with the experiment's overrides."""
+    return deep_merge(config[stage], config[experiment].get(stage, {}))
+
+
+def landscape_kinds(experiment):
+    return stage_settings(experiment, "landscape")["kinds"]
 
 
 def landscape_params(wildcards):
-    """The landscape settings, with the points per axis of this dimension."""
-    cfg = dict(config["landscape"])
-    cfg["steps"] = {"2": cfg["steps"], "3": cfg["steps_3d"], "4": cfg["steps_4d"]}[
-        wildcards.dim
-    ]
-    return cfg
+    """One landscape job's settings: shared keys, its kind's keys, and the points per axis of its dim."""
+    s = stage_settings(wildcards.experiment, "landscape")
+    steps = {"2": s["steps"], "3": s["steps_3d"], "4": s["steps_4d"]}[wildcards.dim]
+    shared = {k: v for k, v in s.items() if k not in ("random", "hessian", "pca")}
+    return {**shared, **s[wildcards.kind], "steps": steps}
+
+
+def landscape_inputs(wildcards):
+    """The model, plus the eigenvectors (hessian) or the trajectory (pca) its directions come from."""
+    folder = RESULTS.format(**wildcards)
+    inputs = {"model": f"{folder}/model.pt"}
+    if wildcards.kind == "hessian":
+        inputs["eigvecs"] = f"{folder}/eigvecs.npy"
+    if wildcards.kind == "pca":
+        inputs["trajectory"] = f"{folder}/trajectory.npz"
+    return inputs
+
+
+def table_inputs(wildcards):
+    """Every run's metrics, Hessian summary and 2-D topology of each landscape kind."""
+    name = wildcards.experiment
+    return {
+        "metrics": run_files(name, "metrics.json"),
+        "hessian": run_files(name, "hessian.json"),
+        "topology": [
+            f
+            for kind in landscape_kinds(name)
+            for f in run_files(name, "topology_{kind}_2d.json", kind=kind)
+        ],
+    }
 
 
 def figure_outputs(name):
@@ -66,33 +119,6 @@ def target_files(targets):
         if name == "table_tda_correlations":
             files.append("results/tables/tda_correlations.csv")
     return files
-
-
-def landscape_inputs(wildcards):
-    """The model, plus the eigenvectors (hessian) or the trajectory (pca) its directions come from."""
-    inputs = {"model": f"{PINN}/model.pt".format(**wildcards)}
-    if wildcards.kind == "hessian":
-        inputs["eigvecs"] = f"{PINN}/eigvecs.npy".format(**wildcards)
-    if wildcards.kind == "pca":
-        inputs["trajectory"] = f"{PINN}/trajectory.npz".format(**wildcards)
-    return inputs
-
-
-FIG = config["figures"]
-
-
-def fig_runs(betas=None):
-    """Runs at the single-model figures' learning rate and seed, over `betas` (default: all)."""
-    return pinn_runs(betas=betas, lrs=[FIG["lr"]], seeds=[FIG["seed"]])
-
-
-def profile_runs():
-    """Every seed of each (beta, lr) cell whose landscape profiles are drawn."""
-    return [
-        run
-        for cell in FIG["profile_cells"]
-        for run in pinn_runs(betas=[cell["beta"]], lrs=[cell["lr"]])
-    ]
 
 
 def figure(name, category):

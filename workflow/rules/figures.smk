@@ -70,26 +70,66 @@ rule fig_t6_pinn_metrics:
     params:
         lr=FIG["lr"],
         seed=FIG["seed"],
-        kinds=config["landscape"]["kinds"],
+        kinds=landscape_kinds("pinn"),
     script:
         "../scripts/fig_t6_pinn_metrics.py"
 
 
-rule table_tda_correlations:
+rule fig_t1_resnet_landscapes:
     input:
-        table="results/tables/pinn_runs.csv",
-    output:
-        **figure("table_tda_correlations", "Paper T: correlations"),
-        csv=report(
-            "results/tables/tda_correlations.csv",
-            caption="../report/table_tda_correlations.rst",
-            category="Paper T: correlations",
+        landscape=run_files(
+            "resnet20",
+            "landscape_hessian_2d.npz",
+            resnet_runs_of_seed(config["resnet20"]["seeds"][0]),
         ),
+        topology=run_files(
+            "resnet20",
+            "topology_hessian_2d.npz",
+            resnet_runs_of_seed(config["resnet20"]["seeds"][0]),
+        ),
+    output:
+        **figure("fig_t1_resnet_landscapes", "Paper T: ResNet-20"),
     log:
-        "logs/figures/table_tda_correlations.log",
+        "logs/figures/fig_t1_resnet_landscapes.log",
     conda:
         "../../envs/losstopo.yaml"
     params:
-        kinds=config["landscape"]["kinds"],
+        variants=config["resnet20"]["variants"],
+        synthetic=config["resnet20"]["source"] == "synthetic",
     script:
-        "../scripts/table_tda_correlations.py"
+        "../scripts/fig_t1_resnet_landscapes.py"
+
+
+rule fig_t5_resnet_metrics:
+    input:
+        table="results/tables/resnet20_runs.csv",
+    output:
+        **figure("fig_t5_resnet_metrics", "Paper T: ResNet-20"),
+    log:
+        "logs/figures/fig_t5_resnet_metrics.log",
+    conda:
+        "../../envs/losstopo.yaml"
+    params:
+        kind="hessian",
+        synthetic=config["resnet20"]["source"] == "synthetic",
+    script:
+        "../scripts/fig_t5_resnet_metrics.py"
+
+
+rule fig_p4_unet_crf:
+    input:
+        metrics=run_files("unet_crf", "metrics.json"),
+        landscapes=run_files("unet_crf", "landscape_hessian_2d.npz", unet_profile_runs()),
+        profiles=run_files("unet_crf", "topology_hessian_2d.npz", unet_profile_runs()),
+    output:
+        **figure("fig_p4_unet_crf", "Paper P: UNet-CRF"),
+    log:
+        "logs/figures/fig_p4_unet_crf.log",
+    conda:
+        "../../envs/losstopo.yaml"
+    params:
+        runs=unet_runs(),
+        profile_runs=unet_profile_runs(),
+        synthetic=config["unet_crf"]["source"] == "synthetic",
+    script:
+        "../scripts/fig_p4_unet_crf.py"

@@ -1,13 +1,13 @@
-"""Curvature of each trained model: top-k Hessian eigenpairs, trace, spectral density."""
+"""Curvature of each trained model, any experiment: top-k Hessian eigenpairs, trace, spectral density."""
 
 
 rule hessian:
     input:
-        model=f"{PINN}/model.pt",
+        model=f"{RESULTS}/model.pt",
     output:
-        json=f"{PINN}/hessian.json",
-        eigvecs=f"{PINN}/eigvecs.npy",
-        esd=f"{PINN}/esd.npz",
+        json=f"{RESULTS}/hessian.json",
+        eigvecs=f"{RESULTS}/eigvecs.npy",
+        esd=f"{RESULTS}/esd.npz",
     log:
         f"{LOGS}/hessian.log",
     conda:
@@ -17,6 +17,6 @@ rule hessian:
         runtime=60,
         mem_mb=4000,
     params:
-        hessian=config["hessian"],
+        hessian=lambda w: stage_settings(w.experiment, "hessian"),
     script:
         "../scripts/hessian.py"

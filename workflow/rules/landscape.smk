@@ -1,13 +1,13 @@
-"""Loss landscapes of each trained model along random, Hessian or PCA directions, in 2-D to 4-D."""
+"""Loss landscapes of each trained model, any experiment, along random, Hessian or PCA directions."""
 
 
 rule landscape:
     input:
         unpack(landscape_inputs),
     output:
-        npz=f"{PINN}/landscape_{{kind}}_{{dim}}d.npz",
-        vti=f"{PINN}/landscape_{{kind}}_{{dim}}d.vti",
-        png=f"{PINN}/landscape_{{kind}}_{{dim}}d.png",
+        npz=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.npz",
+        vti=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.vti",
+        png=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.png",
     log:
         f"{LOGS}/landscape_{{kind}}_{{dim}}d.log",
     conda:
@@ -15,7 +15,8 @@ rule landscape:
     threads: 1
     resources:
         runtime=60,
-        mem_mb=lambda w: 1000 + config["landscape"]["chunk_memory_mb"],
+        mem_mb=lambda w: 1000
+        + stage_settings(w.experiment, "landscape")["chunk_memory_mb"],
     params:
         landscape=landscape_params,
     script:

@@ -1,12 +1,12 @@
-"""Merge tree, persistence pairs, metrics and profile of each landscape."""
+"""Merge tree, persistence pairs, metrics and profile of each landscape, any experiment."""
 
 
 rule topology:
     input:
-        landscape=f"{PINN}/landscape_{{kind}}_{{dim}}d.npz",
+        landscape=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.npz",
     output:
-        json=f"{PINN}/topology_{{kind}}_{{dim}}d.json",
-        npz=f"{PINN}/topology_{{kind}}_{{dim}}d.npz",
+        json=f"{RESULTS}/topology_{{kind}}_{{dim}}d.json",
+        npz=f"{RESULTS}/topology_{{kind}}_{{dim}}d.npz",
     log:
         f"{LOGS}/topology_{{kind}}_{{dim}}d.log",
     conda:
@@ -16,6 +16,6 @@ rule topology:
         runtime=30,
         mem_mb=2000,
     params:
-        topology=config["topology"],
+        topology=lambda w: stage_settings(w.experiment, "topology"),
     script:
         "../scripts/topology.py"

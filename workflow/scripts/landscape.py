@@ -2,8 +2,8 @@
 
 Inputs: `model` (model.pt), `eigvecs` ([k, P] .npy, kind hessian: the first `dim` rows), `trajectory`
 (trajectory.npz, kind pca). Wildcards `kind` (random | hessian | pca) and `dim` (2 | 3 | 4). Params
-`landscape`: distance, steps, normalization, ignore_bias, chunk_memory_mb, seed, dtype (checked and
-defaulted by workflow/schemas/config.schema.yaml before any job). Outputs `npz`
+`landscape`: distance, steps, normalization, ignore_bias (this kind's settings), chunk_memory_mb, seed,
+dtype (checked and defaulted by workflow/schemas/config.schema.yaml before any job). Outputs `npz`
 (loss, loss_<term>, axes, directions, meta; for pca trajectory_coords and explained_variance), `vti`
 and `png`. Finished chunks are kept in `<npz>.partial/` so a killed job resumes; it is removed on success.
 """
@@ -41,6 +41,7 @@ from losstopo.plots.landscape import (  # noqa: E402
 from losstopo.provenance import provenance  # noqa: E402
 
 KINDS = ("random", "hessian", "pca")
+COSINE_WARNING = 0.05  # directions more oblique than this no longer span the plane their kind names
 
 
 def make_directions(kind: str, dim: int, theta: torch.Tensor, problem, s: dict, inputs) -> Directions:
@@ -98,8 +99,14 @@ def main(smk) -> None:
     if directions.trajectory_coords is not None:  # PCA: keep the whole trajectory in view
         distance = max(distance, 1.1 * float(np.abs(directions.trajectory_coords).max()))
     axes = uniform_axes(dim, distance, int(s["steps"]))
-    print(f"{smk.input.model}: {kind} directions, {dim}-D grid of {s['steps']}^{dim} points, "
-          f"distance {distance:g}, direction cosines max {np.abs(np.triu(directions.cosines, 1)).max():.2e}")
+    worst = float(np.abs(np.triu(directions.cosines, 1)).max())
+    norms = directions.vectors.detach().double().norm(dim=1).cpu().numpy()
+    print(f"{smk.input.model}: {kind} directions ({directions.normalization} normalisation), {dim}-D grid of "
+          f"{s['steps']}^{dim} points, distance {distance:g}, direction norms {np.round(norms, 4).tolist()}, "
+          f"max |cos| {worst:.2e}")
+    if worst > COSINE_WARNING:
+        print(f"WARNING: the {kind} directions are not orthogonal (max |cos| = {worst:.2f} > {COSINE_WARNING}): "
+              "the landscape is drawn on a sheared plane; normalization 'none' keeps eigenvectors orthonormal")
 
     store = Path(str(smk.output.npz) + ".partial")
     landscape = grid_losses(problem, theta, directions, axes, memory_mb=float(s["chunk_memory_mb"]),
@@ -115,7 +122,8 @@ def main(smk) -> None:
         "seed": s["seed"], "dtype": s["dtype"], "n_nonfinite": landscape.n_nonfinite["loss"],
         "n_nonfinite_terms": landscape.n_nonfinite, "chunk": landscape.chunk,
         "evaluated_points": landscape.evaluated_points, "points_per_second": landscape.points_per_second,
-        "direction_cosines": directions.cosines.tolist(), "seconds": time.perf_counter() - start,
+        "direction_cosines": directions.cosines.tolist(), "direction_norms": norms.tolist(),
+        "max_abs_cosine": worst, "seconds": time.perf_counter() - start,
         "problem": problem_spec, "provenance": provenance(landscape=s),
     }
     extra = {}

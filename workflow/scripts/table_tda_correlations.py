@@ -1,4 +1,4 @@
-"""Glue: Spearman correlations of merge-tree metrics with eigenvalue, trace and error (CSV + figure)."""
+"""Glue: Spearman correlations of merge-tree metrics with curvature, error and the sweep, per experiment."""
 
 import matplotlib
 
@@ -12,14 +12,19 @@ from losstopo.tables import tda_correlations
 
 
 def main(smk) -> None:
-    table = pd.read_csv(smk.input.table)
-    correlations = tda_correlations(table, smk.params.kinds, experiment="pinn")
+    parts, panels = [], []
+    for path, exp in zip(smk.input.tables, smk.params.experiments):
+        table = pd.read_csv(path)
+        metrics = [m for m in exp["ml_metrics"] + exp["sweep"] if m in table]
+        part = tda_correlations(table, exp["kinds"], exp["name"], metrics)
+        parts.append(part)
+        panels += [(exp["name"], kind, part[part["kind"] == kind], len(table)) for kind in exp["kinds"]]
+    correlations = pd.concat(parts, ignore_index=True)
     correlations.to_csv(smk.output.csv, index=False)
-    fig, axes = plt.subplots(1, len(smk.params.kinds), figsize=(4.6 * len(smk.params.kinds), 3.6),
-                             layout="constrained", squeeze=False)
-    for ax, kind in zip(axes[0], smk.params.kinds):
-        plot_correlations(ax, correlations[correlations["kind"] == kind])
-        ax.set_title(f"PINN, {kind}-direction landscapes (n={len(table)} models)", fontsize=9)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), layout="constrained", squeeze=False)
+    for ax, (name, kind, part, n) in zip(axes[0], panels):
+        plot_correlations(ax, part)
+        ax.set_title(f"{name}, {kind}-direction landscapes (n={n} models)", fontsize=9)
     fig.savefig(smk.output.png, dpi=200)
     fig.savefig(smk.output.pdf)
     print(correlations.to_string())

@@ -1,0 +1,65 @@
+"""Train ResNet-20 with and without residual connections on CIFAR-10 (paper T Figs. 1, 5)."""
+
+RESNET = "results/resnet20/{variant}/seed{seed}"
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "step_size", "gamma", "augment", "n_train")
+
+
+def resnet_runs():
+    cfg = config["resnet20"]
+    return [{"variant": v, "seed": str(s)} for v in cfg["variants"] for s in cfg["seeds"]]
+
+
+def resnet_runs_of_seed(seed):
+    """One run per variant at `seed` (the single-model panels of fig_t1)."""
+    return [run for run in resnet_runs() if run["seed"] == str(seed)]
+
+
+def resnet_problem(wildcards):
+    """The problem spec of one ResNet-20 run (see losstopo.problems.resnet.build)."""
+    cfg = config["resnet20"]
+    return {
+        "name": "resnet20",
+        "residual": wildcards.variant == "residual",
+        "width": cfg["width"],
+        "data": {"root": data_root(cfg["source"]), "source": cfg["source"]},
+        "eval_batches": cfg["eval_batches"],
+        "eval_batch_size": cfg["eval_batch_size"],
+        "split": "test",
+    }
+
+
+register_experiment(
+    "resnet20",
+    pattern="{variant}/seed{seed}",
+    runs=resnet_runs,
+    problem=resnet_problem,
+    targets=["fig_t1_resnet_landscapes", "fig_t5_resnet_metrics"],
+    ml_metrics=["top_eigenvalue", "trace", "test_error", "test_loss"],
+)
+check_real_data("resnet20", config["resnet20"]["source"])
+
+
+rule train_resnet20:
+    input:
+        data=cifar10_files(),
+    output:
+        model=f"{RESNET}/model.pt",
+        trajectory=f"{RESNET}/trajectory.npz",
+        metrics=f"{RESNET}/metrics.json",
+    log:
+        "logs/resnet20/{variant}/seed{seed}/train.log",
+    conda:
+        "../../envs/losstopo.yaml"
+    threads: 1
+    resources:
+        runtime=120,
+        mem_mb=4000,
+        gpu=config["resnet20"]["gpus"],
+    params:
+        problem=resnet_problem,
+        train={
+            "optimizer": "sgd",
+            **{k: config["resnet20"][k] for k in TRAIN_KEYS},
+        },
+    script:
+        "../scripts/train_resnet20.py"
