@@ -21,6 +21,11 @@ wildcard_constraints:
     dim="[234]",
     variant="residual|plain",
     epoch="[0-9]+",
+    c_r=r"[0-9.e+-]+",
+    group=r"[a-z0-9_.]+",
+    method="ew|cw|dwa|lra|gradnorm|rlw|const|ntk",
+    model="cophy|blackbox|cnn|mlp",
+    embedding=r"nv_none|nv_polar|nv_grid[0-9.]+|pca|kpca|umap",
 
 
 include: "workflow/rules/common.smk"
@@ -28,11 +33,14 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/pinn.smk"
 include: "workflow/rules/resnet20.smk"
 include: "workflow/rules/unet_crf.smk"
+include: "workflow/rules/user.smk"
 include: "workflow/rules/hessian.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/topology.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/neurovis.smk"
+include: "workflow/rules/trajectories.smk"
 
 
 rule all:

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-TARGETS = ["fig_p3_pinn_heatmap", "fig_t2_pinn_failure", "fig_t6_pinn_metrics", "fig_pA5_profiles_nd",
-           "table_tda_correlations"]
+TARGETS = yaml.safe_load((ROOT / "tests/config/tiny.yaml").read_text())["targets"]
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,16 @@ def test_landscape_and_provenance(workdir):
     assert centre == pytest.approx(metrics["loss"], rel=1e-4)
     assert metrics["provenance"]["versions"]["torch"].startswith("2.14.1")
     assert (run / "landscape_random_2d.vti").stat().st_size > 0
+
+
+@pytest.mark.e2e
+def test_every_experiment_joins_the_correlations(workdir):
+    assert len(TARGETS) >= 19
+    correlations = pd.read_csv(workdir / "results/tables/tda_correlations.csv")
+    assert set(correlations["experiment"]) == {"pinn", "resnet20", "unet_crf"}
+    resnet = pd.read_csv(workdir / "results/tables/resnet20_runs.csv")
+    assert sorted(resnet["variant"]) == ["plain", "residual"] and resnet["test_error"].between(0, 1).all()
+    unet = pd.read_csv(workdir / "results/tables/unet_crf_runs.csv")
+    assert sorted(unet["epoch"]) == [1.0, 2.0] and (unet["top_eigenvalue"] > 0).all()
+    errors = pd.read_csv(workdir / "results/tables/n1_projection_errors.csv")
+    assert set(errors["method"]) >= {"nv", "pca", "kpca", "umap"} and np.isfinite(errors["e_proj"]).all()

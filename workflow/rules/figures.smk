@@ -119,7 +119,9 @@ rule fig_t5_resnet_metrics:
 rule fig_p4_unet_crf:
     input:
         metrics=run_files("unet_crf", "metrics.json"),
-        landscapes=run_files("unet_crf", "landscape_hessian_2d.npz", unet_profile_runs()),
+        landscapes=run_files(
+            "unet_crf", "landscape_hessian_2d.npz", unet_profile_runs()
+        ),
         profiles=run_files("unet_crf", "topology_hessian_2d.npz", unet_profile_runs()),
     output:
         **figure("fig_p4_unet_crf", "Paper P: UNet-CRF"),

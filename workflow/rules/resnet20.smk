@@ -1,32 +1,17 @@
 """Train ResNet-20 with and without residual connections on CIFAR-10 (paper T Figs. 1, 5)."""
 
 RESNET = "results/resnet20/{variant}/seed{seed}"
-TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "step_size", "gamma", "augment", "n_train")
-
-
-def resnet_runs():
-    cfg = config["resnet20"]
-    return [{"variant": v, "seed": str(s)} for v in cfg["variants"] for s in cfg["seeds"]]
-
-
-def resnet_runs_of_seed(seed):
-    """One run per variant at `seed` (the single-model panels of fig_t1)."""
-    return [run for run in resnet_runs() if run["seed"] == str(seed)]
-
-
-def resnet_problem(wildcards):
-    """The problem spec of one ResNet-20 run (see losstopo.problems.resnet.build)."""
-    cfg = config["resnet20"]
-    return {
-        "name": "resnet20",
-        "residual": wildcards.variant == "residual",
-        "width": cfg["width"],
-        "data": {"root": data_root(cfg["source"]), "source": cfg["source"]},
-        "eval_batches": cfg["eval_batches"],
-        "eval_batch_size": cfg["eval_batch_size"],
-        "split": "test",
-    }
-
+TRAIN_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "step_size",
+    "gamma",
+    "augment",
+    "n_train",
+)
 
 register_experiment(
     "resnet20",

@@ -7,41 +7,6 @@ trains on from the last checkpoint and recomputes no earlier epoch's stages.
 UNET = "results/unet_crf/lr{lr}/seed{seed}"
 UNET_TRAIN_KEYS = ("batch_size", "weight_decay", "step_size", "gamma", "n_train")
 
-
-def unet_runs(lrs=None, seeds=None, epochs=None):
-    cfg = config["unet_crf"]
-    return [
-        {"lr": fmt(lr), "seed": str(s), "epoch": str(e)}
-        for lr in (lrs if lrs is not None else cfg["learning_rates"])
-        for s in (seeds if seeds is not None else cfg["seeds"])
-        for e in (epochs if epochs is not None else range(1, cfg["epochs"] + 1))
-    ]
-
-
-def unet_problem(wildcards):
-    """The problem spec of one UNet-CRF checkpoint (see losstopo.problems.unet_crf.build)."""
-    cfg = config["unet_crf"]
-    keys = ("depth", "width", "crf_iterations", "crf_filter_size", "image_size", "eval_batch_size")
-    return {
-        "name": "unet_crf",
-        **{k: cfg[k] for k in keys},
-        "data": {"root": data_root(cfg["source"]), "source": cfg["source"]},
-    }
-
-
-def unet_profile_runs():
-    """Checkpoints whose landscapes and profiles fig_p4_unet_crf draws: chosen epochs x seeds, every lr."""
-    cfg = config["unet_crf"]
-    epochs = cfg.get("figure_epochs", sorted({1, cfg["epochs"]}))
-    return unet_runs(seeds=cfg.get("figure_seeds", cfg["seeds"][:3]), epochs=epochs)
-
-
-def previous_epoch(wildcards):
-    """The train state of the epoch before (none for the first epoch)."""
-    epoch = int(wildcards.epoch)
-    return [] if epoch == 1 else [f"{UNET}/epoch{epoch - 1}/state.pt".format(**wildcards)]
-
-
 register_experiment(
     "unet_crf",
     pattern="lr{lr}/seed{seed}/epoch{epoch}",

@@ -20,8 +20,9 @@ def main(smk) -> None:
         converged=result.converged,
         iterations=result.steps[-1],
         seconds=result.seconds,
-        beta=float(smk.wildcards.beta),
-        lr=float(smk.wildcards.lr),
+        beta=float(smk.params.problem["beta"]),
+        c_r=float(smk.params.problem["c_r"]),
+        lr=float(smk.params.train["lr"]),
         seed=seed,
     )
     meta = provenance(problem=smk.params.problem, train=smk.params.train, seed=seed)

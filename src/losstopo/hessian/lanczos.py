@@ -5,6 +5,9 @@ the eigenvalue error (residual, and residual^2 / gap when the gap is wide) and o
 angle (residual / gap), unlike PyHessian's relative change of consecutive eigenvalue estimates.
 Lanczos keeps an orthonormal Krylov basis (Gram-Schmidt twice per step), so it neither loses
 orthogonality nor finds ghost copies; power iteration is the simple, slower alternative.
+When the Krylov space becomes invariant (a rank-deficient Hessian, e.g. a saturated model's rank-1 one),
+`top_eigen` restarts from a random vector orthogonal to the basis, so it always returns k orthonormal
+vectors; the Ritz values of the directions found after a restart into the null space are 0.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ class EigenResult:
 class Tridiagonal:
     """A Lanczos run: T's diagonal `alpha` [m], couplings `beta` [m], the orthonormal basis [m, P].
 
-    beta[-1] couples the last basis vector to the next one (the Ritz residuals scale with it);
-    `exhausted` says the basis spans an invariant subspace (or all of R^P): its Ritz pairs are exact.
+    beta[-1] couples the last basis vector to the next one (the Ritz residuals scale with it); a zero
+    beta[j] inside marks a restart, where T splits into blocks. `exhausted` says the basis spans an
+    invariant subspace (or all of R^P): its Ritz pairs are exact.
     """
 
     alpha: Tensor
@@ -63,9 +67,20 @@ def random_vector(op: Operator, generator: torch.Generator, rademacher: bool = F
     return v.to(op.device, op.dtype)
 
 
-def lanczos(op: Operator, start: Tensor, steps: int,
-            stop: Callable[[Tridiagonal], bool] | None = None) -> Tridiagonal:
-    """Up to `steps` Lanczos steps from `start` with full re-orthogonalisation; one HVP per step."""
+def _orthogonalise(w: Tensor, basis: Tensor) -> Tensor:
+    """w minus its projection on the orthonormal rows of `basis`, twice (Gram-Schmidt to rounding)."""
+    for _ in range(2):
+        w = w - basis.T @ (basis @ w)
+    return w
+
+
+def lanczos(op: Operator, start: Tensor, steps: int, stop: Callable[[Tridiagonal], bool] | None = None,
+            restart: torch.Generator | None = None) -> Tridiagonal:
+    """Up to `steps` Lanczos steps from `start` with full re-orthogonalisation; one HVP per step.
+
+    On an invariant subspace the run ends (`exhausted`), or, given a `restart` generator, goes on from a
+    random vector orthogonal to the basis with a zero coupling (T becomes block diagonal).
+    """
     steps = min(steps, op.size)
     basis = torch.zeros(min(steps, 32), op.size, dtype=op.dtype, device=op.device)
     alpha = torch.zeros(steps, dtype=torch.float64)
@@ -78,15 +93,18 @@ def lanczos(op: Operator, start: Tensor, steps: int,
         basis[j] = q
         w = op(q)
         alpha[j] = float(q @ w)
-        for _ in range(2):
-            w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
+        w = _orthogonalise(w, basis[: j + 1])
         beta[j] = float(w.norm())
         scale = float((alpha[: j + 1].abs() + beta[: j + 1]).max())
-        exhausted = j + 1 == op.size or bool(beta[j] <= 100 * torch.finfo(op.dtype).eps * scale)
+        invariant = bool(beta[j] <= 100 * torch.finfo(op.dtype).eps * scale)
+        if invariant and restart is not None:
+            beta[j] = 0.0
+            w = _orthogonalise(random_vector(op, restart), basis[: j + 1])
+        exhausted = j + 1 == op.size or (invariant and restart is None)
         run = Tridiagonal(alpha[: j + 1], beta[: j + 1], basis[: j + 1], exhausted)
         if exhausted or (stop is not None and stop(run)):
             return run
-        q = w / beta[j]
+        q = w / w.norm()
     return run
 
 
@@ -111,7 +129,10 @@ def _canonical_sign(vectors: Tensor) -> Tensor:
 
 def top_eigen(op: Operator, k: int = 1, tol: float = 1e-5, max_iter: int = 100, seed: int = 0,
               which: str = "algebraic") -> EigenResult:
-    """The k largest (algebraic or magnitude) eigenpairs by Lanczos, stopping on the Ritz residuals."""
+    """The k largest (algebraic or magnitude) eigenpairs by Lanczos, stopping on the Ritz residuals.
+
+    Always k orthonormal vectors: Lanczos restarts when its Krylov space is invariant (rank-deficient H).
+    """
     if which not in WHICH:
         raise ValueError(f"which must be one of {WHICH}, got {which!r}")
     _check(op, k, max_iter)
@@ -129,7 +150,7 @@ def top_eigen(op: Operator, k: int = 1, tol: float = 1e-5, max_iter: int = 100, 
         return bool((res <= tol * values.abs().max()).all())
 
     g = torch.Generator().manual_seed(seed)
-    run = lanczos(op, random_vector(op, g), max(max_iter, k), converged)
+    run = lanczos(op, random_vector(op, g), max(max_iter, k), converged, restart=g)
     values, s, res = residuals(run)
     return EigenResult(
         eigenvalues=values[_pick(values, k, which)],

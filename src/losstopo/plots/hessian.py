@@ -1,4 +1,9 @@
-"""The Hessian eigenvalue spectral density, drawn as in PyHessian: linear eigenvalues, log density."""
+"""The Hessian eigenvalue spectral density, drawn as in PyHessian: linear eigenvalues, log density.
+
+A density broadened by a Gaussian 1% of the spectrum's range wide (`losstopo.hessian.density`) shows
+on this axis the bulk near 0 as one peak and each outlier as a bump whose area is its share 1/P; the
+log density axis keeps both in view, their heights differing by about the parameter count.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from matplotlib.axes import Axes
 
 def plot_esd(ax: Axes, grid: np.ndarray, density: np.ndarray, *, floor: float = 1e-8,
              label: str | None = None, color: str | None = None, fill: bool = True,
-             title: str | None = None) -> Axes:
-    """Draw the density on `ax` with a log density axis clipped at `floor`, so outliers and bulk both show."""
+             title: str | None = None, width: float | None = None) -> Axes:
+    """Draw the density on `ax` with a log density axis clipped at `floor`, so outliers and bulk both show.
+
+    Given the Gaussian `width` (std) the density was broadened with, the axes state it.
+    """
     grid, density = np.asarray(grid, dtype=float), np.asarray(density, dtype=float)
     if grid.shape != density.shape or grid.ndim != 1:
         raise ValueError(f"grid and density must be 1-D of one length, got {grid.shape} and {density.shape}")
@@ -30,6 +38,9 @@ def plot_esd(ax: Axes, grid: np.ndarray, density: np.ndarray, *, floor: float = 
         ax.spines[side].set_visible(False)
     if title is not None:
         ax.set_title(title)
+    if width is not None:
+        ax.text(0.98, 0.95, f"Gaussian std {width:.3g}", transform=ax.transAxes, ha="right", va="top",
+                fontsize=7, color="0.3")
     if label is not None:
         ax.legend(frameon=False)
     return ax

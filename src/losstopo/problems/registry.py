@@ -24,6 +24,7 @@ BUILDERS: dict[str, str] = {
     "unet_crf": "losstopo.problems.unet_crf:build",
     "ising": "losstopo.problems.ising:build",
     "cifar_small": "losstopo.problems.cifar_small:build",
+    "module": "losstopo.problems.user:build",
 }
 
 Builder = Callable[[dict[str, Any], "dict[str, Tensor] | None"], Problem]

@@ -14,7 +14,6 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 CONNECTIVITIES = ("ttk", "axis", "full", "knn")
 
@@ -82,6 +81,8 @@ def grid_graph(shape: tuple[int, ...], connectivity: str = "ttk",
 
 def knn_graph(points: np.ndarray, k: int = 8) -> Graph:
     """The symmetric k-nearest-neighbour graph: u ~ v when either is among the other's k nearest."""
+    from scipy.spatial import cKDTree  # here, not at the top: grid jobs never pay scipy's import
+
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or len(points) < 2:
         raise ValueError(f"knn_graph needs an (n >= 2, d) array of points, got shape {points.shape}")
