@@ -220,3 +220,13 @@ def test_result_round_trips_through_npz(tmp_path, curve):
     for name in result.terms:
         np.testing.assert_array_equal(back.terms[name], result.terms[name])
         np.testing.assert_array_equal(back.rec_terms[name], result.rec_terms[name])
+
+
+def test_settings_name_what_is_wrong():
+    with pytest.raises(ValueError, match="unknown loss weights"):
+        AESettings(weights={"recon": 1.0, "grids": 1.0})
+    with pytest.raises(ValueError, match="needs an anchor layout"):
+        AESettings(weights={"recon": 1.0, "anchor": 1.0}, anchor="none")
+    with pytest.raises(ValueError, match="must be positive"):
+        AESettings(weights={"recon": 0.0})
+    assert AESettings.from_dict({"hidden": [8, 4], "resolution": 25}).hidden == (8, 4)

@@ -337,3 +337,17 @@ def lmax_variant(l_max):
 
 def balancing_folders(methods):
     return [BALANCING.format(method=m, seed=TR["seed"]) for m in methods]
+
+
+# user.smk
+
+
+def user_runs(name):
+    """One run per checkpoint of entry `name`, named after the checkpoint's file stem."""
+    return [{"checkpoint": Path(f).stem} for f in USER_MODELS[name]]
+
+
+def user_checkpoint(wildcards):
+    """The checkpoint file behind a run folder."""
+    by_stem = {Path(f).stem: f for f in USER_MODELS[wildcards.experiment]}
+    return by_stem[wildcards.checkpoint]

@@ -13,17 +13,6 @@ from losstopo.problems.user import module_spec, validate_entry
 USER_MODELS = {}
 
 
-def user_runs(name):
-    """One run per checkpoint of entry `name`, named after the checkpoint's file stem."""
-    return [{"checkpoint": Path(f).stem} for f in USER_MODELS[name]]
-
-
-def user_checkpoint(wildcards):
-    """The checkpoint file behind a run folder."""
-    by_stem = {Path(f).stem: f for f in USER_MODELS[wildcards.experiment]}
-    return by_stem[wildcards.checkpoint]
-
-
 for _name, _entry in config.get("models", {}).items():
     if not re.fullmatch(r"[a-z0-9_]+", _name) or _name in EXPERIMENTS:
         raise ValueError(

@@ -95,6 +95,8 @@ class AESettings:
         unknown = set(self.weights) - set(WEIGHT_NAMES)
         if unknown:
             raise ValueError(f"unknown loss weights {sorted(unknown)}; expected keys among {WEIGHT_NAMES}")
+        if not any(self.weight(name) > 0 for name in WEIGHT_NAMES):
+            raise ValueError(f"at least one of the loss weights {WEIGHT_NAMES} must be positive")
         if self.anchor not in ANCHORS:
             raise ValueError(f"anchor must be one of {ANCHORS}, got {self.anchor!r}")
         if self.weight("anchor") > 0 and self.anchor == "none":
@@ -134,7 +136,7 @@ def _latent_grid(points: int) -> Tensor:
 
 
 class _Objective:
-    """Computes the weighted loss terms of one minibatch step."""
+    """The (unweighted) loss terms of one minibatch step, for the terms with a positive weight."""
 
     def __init__(self, data: TrajectorySet, settings: AESettings, generator: torch.Generator) -> None:
         self.x, self.lengths, self.s = data.x, data.lengths, settings

@@ -58,7 +58,8 @@ def umap_projection(data: TrajectorySet, resolution: int, seed: int = 0, n_neigh
 
     start = time.perf_counter()
     x = data.x.double().numpy()
-    reducer = UMAP(n_components=2, n_neighbors=min(n_neighbors, len(x) - 1), random_state=seed)
+    reducer = UMAP(n_components=2, n_neighbors=min(n_neighbors, len(x) - 1), random_state=seed,
+                   n_jobs=1)
     coords = reducer.fit_transform(x).astype(np.float64)
 
     def decode(z: np.ndarray) -> Tensor:

@@ -85,7 +85,7 @@ def plot_projection_landscape(ax: Axes, result: ProjectionResult, *, term: str =
                            label="|loss error|" if colour == "loss_error" else "projection error")
 
 
-def plot_density_landscape(ax: Axes, result: ProjectionResult, *, levels: int = 30, cmap: str = "magma",
+def plot_density_landscape(ax: Axes, result: ProjectionResult, *, levels: int = 15, cmap: str = "magma",
                            colorbar: bool = True, title: str | None = None, legend: bool = True) -> None:
     """The CKA-similarity density of the decoded grid (paper N eq. 5) with the trajectory models on top."""
     if result.density is None:

@@ -125,31 +125,35 @@ def batched_mlp(
 def _fused_cpu_mlp(
     spec: ParamSpec, thetas: Tensor, x: Tensor, n_tangent: int, direction: Tensor | None, workspace: Workspace
 ) -> tuple[Tensor, Tensor | None]:
-    """`batched_mlp` on CPU in float32: one bmm per layer, then tanh and tangent in one numba pass."""
+    """`batched_mlp` on CPU in float32: per layer one bmm, then tanh and tangent in one numba pass,
+    over sub-batches whose hidden buffers stay in cache whatever the chunk size."""
     params = spec.unflatten(thetas)
     n_layers = len(spec.blocks) // 2
     batch, n = thetas.shape[0], x.shape[0]
     rows = n + n_tangent
-    # Features-major inputs with a bias row: value rows (x, 1), tangent rows (direction, 0).
-    act = torch.zeros(x.shape[1] + 1, rows, dtype=thetas.dtype)
-    act[:-1, :n] = x.T
-    act[-1, :n] = 1.0
+    # Weights with the bias as a last column, acting on features-major inputs whose last row is 1 for
+    # value rows and 0 for tangent rows; the inputs' tangent rows hold the direction.
+    weights = [torch.cat([params[f"layers.{i}.weight"], params[f"layers.{i}.bias"].unsqueeze(2)], dim=2)
+               for i in range(n_layers)]
+    inputs = torch.zeros(x.shape[1] + 1, rows, dtype=thetas.dtype)
+    inputs[:-1, :n], inputs[-1, :n] = x.T, 1.0
     if n_tangent:
-        act[:-1, n:] = direction.to(thetas.dtype).reshape(-1, 1)
-    act = act.expand(batch, -1, -1)
-    for i in range(n_layers):
-        w, b = params[f"layers.{i}.weight"], params[f"layers.{i}.bias"]
-        weights = torch.cat([w, b.unsqueeze(2)], dim=2)
-        if i == n_layers - 1:
-            g = torch.bmm(weights, act)
-            break
-        g = torch.bmm(weights, act, out=workspace.get("g", (batch, w.shape[1], rows), thetas))
-        act = workspace.get(f"act{i % 2}", (batch, w.shape[1] + 1, rows), thetas)
-        _tanh_layer(g.numpy(), act.numpy(), n)
-    values = g[:, :, :n].transpose(1, 2)
-    return values, g[:, :, n:].transpose(1, 2) if n_tangent else None
+        inputs[:-1, n:] = direction.to(thetas.dtype).reshape(-1, 1)
+    out = torch.empty(batch, weights[-1].shape[1], rows, dtype=thetas.dtype)
+    widest = max(w.shape[1] for w in weights[:-1]) if n_layers > 1 else 1
+    step = max(1, SUB_BATCH_BYTES // (thetas.element_size() * (2 * widest + 1) * rows))
+    for start in range(0, batch, step):
+        stop = min(start + step, batch)
+        act = inputs.expand(stop - start, -1, -1)
+        for i, w in enumerate(weights[:-1]):
+            g = torch.bmm(w[start:stop], act, out=workspace.get("g", (stop - start, w.shape[1], rows), thetas))
+            act = workspace.get(f"act{i % 2}", (stop - start, w.shape[1] + 1, rows), thetas)
+            _tanh_layer(g.numpy(), act.numpy(), n)
+        torch.bmm(weights[-1][start:stop], act, out=out[start:stop])
+    return out[:, :, :n].transpose(1, 2), out[:, :, n:].transpose(1, 2) if n_tangent else None
 
 
+SUB_BATCH_BYTES = 4 * 2**20  # the fused path's hidden buffers per sub-batch: a share of the L2/L3 cache
 _CLAMP = np.float32(7.90531110763549805)  # float32 tanh rounds to +-1 beyond this
 
 
