@@ -53,7 +53,7 @@ def frozen_mlp(problem: ConvectionPINN, device: torch.device) -> MLP:
 
 
 def pinn_total(problem: ConvectionPINN, u_rest: Tensor, residual: Tensor) -> float:
-    """L_ic + L_bc + c_r L_r from u on the initial, lower and upper points (in that order) and the residual."""
+    """L_ic + L_bc + c_r L_r from u on the initial, lower and upper points (in order) and the residual."""
     c = problem.config
     u_ic, u_lower, u_upper = u_rest[: c.n_x], u_rest[c.n_x : c.n_x + c.n_t], u_rest[c.n_x + c.n_t :]
     loss_ic = ((u_ic - problem.u0.to(u_rest.device)) ** 2).mean()
@@ -91,7 +91,8 @@ def jvp_loop(problem: ConvectionPINN, theta0: Tensor, dirs: Tensor, coords: np.n
     return out
 
 
-def create_graph_loop(problem: ConvectionPINN, theta0: Tensor, dirs: Tensor, coords: np.ndarray) -> np.ndarray:
+def create_graph_loop(problem: ConvectionPINN, theta0: Tensor, dirs: Tensor,
+                      coords: np.ndarray) -> np.ndarray:
     """Per point, as the reference PINN code trains: u_t, u_x with create_graph=True, three forwards."""
     c = problem.config
     net = frozen_mlp(problem, theta0.device)
@@ -196,7 +197,8 @@ def run_case(name: str, methods: dict[str, Method], n_points: int, flops: float,
             loops = [f"{t / medians[label]:.2f}x the {other}" for other, m in methods.items()
                      if m.device == method.device and not m.engine for t in [medians[other]]]
             share = flops * n_points / medians[label] / 1e9 / peaks[method.device]
-            print(f"  {method.device} engine: {', '.join(loops)}; {share:.1%} of the {method.device} fp32 peak")
+            device = method.device
+            print(f"  {device} engine: {', '.join(loops)}; {share:.1%} of the {device} fp32 peak")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Per-job start-up: the wall time of a topology job run as Snakemake runs it, and of a landscape job's imports.
+"""Per-job start-up: wall time of a topology job run as Snakemake runs it, and of a landscape job's imports.
 
     .venv/bin/python benchmarks/startup.py [--repeats 5]
 
@@ -51,7 +51,8 @@ rule topology:
     script:
         "{script}"
 """
-PREAMBLE_IMPORTS = "import pickle; from snakemake.logging import logger; from snakemake.iocontainers import Snakemake"
+PREAMBLE_IMPORTS = ("import pickle; from snakemake.logging import logger; "
+                    "from snakemake.iocontainers import Snakemake")
 
 
 def write_landscape(path: Path, steps: int = 41, seed: int = 0) -> None:
@@ -81,7 +82,8 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed in {cwd} (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        command = " ".join(cmd)
+        raise RuntimeError(f"{command} failed in {cwd} (exit {done.returncode}):\n{done.stderr[-3000:]}")
     return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
@@ -149,7 +151,8 @@ def main() -> None:
             "python -c pass": lambda: timed([*py, "-c", "pass"], workdir, env),
             "script preamble's imports (snakemake objects)": lambda: timed([*py, "-c", PREAMBLE_IMPORTS],
                                                                           workdir, env),
-            "topology script's imports": lambda: timed([*py, "-c", import_block(TOPOLOGY_SCRIPT)], workdir, env),
+            "topology script's imports": lambda: timed([*py, "-c", import_block(TOPOLOGY_SCRIPT)], workdir,
+                                                       env),
             "topology job's generated script, run directly": lambda: timed([*py, str(script)], workdir, env),
             "  the same with an empty NUMBA_CACHE_DIR": cold,
             "landscape script's imports": lambda: timed([*py, "-c", import_block(LANDSCAPE_SCRIPT)],
@@ -159,9 +162,10 @@ def main() -> None:
                    for name, r in runs.items()}
         imports = top_imports(import_block(TOPOLOGY_SCRIPT), workdir)
 
-    base, job = medians["snakemake start-up (outputs up to date)"], medians["snakemake + one topology job (--forceall)"]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, medians of {args.repeats} interleaved runs; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    base = medians["snakemake start-up (outputs up to date)"]
+    job = medians["snakemake + one topology job (--forceall)"]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, medians of {args.repeats} interleaved "
+          f"runs; load average {os.getloadavg()[0]:.1f}")
     print(f"  {'':<52}{'wall s':>9}{'CPU s':>9}   wall runs (s)")
     for name in list(runs)[:2]:
         print(row(name, *medians[name], runs[name]))

@@ -72,7 +72,7 @@ def test_float32_engine_matches_the_float64_fair_loop():
 
 def test_tanh_layer_matches_torch_tanh():
     """tanh on value rows (within 4 float32 ulp of 1, NaN kept), (1 - y^2) g on tangent rows, the bias row."""
-    special = torch.tensor([0.0, 1e-30, -1e-4, 7.9, 9.0, -20.0, torch.inf, -torch.inf, torch.nan, 0.3, -2.0, 5.0])
+    special = torch.tensor([0.0, 1e-30, -1e-4, 7.9, 9.0, -20.0, torch.inf, -torch.inf, torch.nan, 0.3, -2, 5])
     normal = torch.randn(2, 3, 36, generator=torch.Generator().manual_seed(0)) * 4
     g = torch.cat([normal[:, :, :18], special.expand(2, 3, -1), normal[:, :, 18:]], dim=2)  # [2, 3, 48]
     n = 30  # value rows 0..29; tangent rows 30..47 go with value rows 0..17
@@ -91,11 +91,11 @@ def test_tanh_layer_matches_torch_tanh():
 def test_pinn_flops_are_the_network_multiply_adds():
     """The FLOP count equals torch's counter on a module forward: all rows, plus tangents after layer 1."""
     pinn = ConvectionPINN(ConvectionConfig(hidden=(7, 5), n_x=9, n_t=4, n_f=6))
-    net = MLP(pinn.widths)
+    net = MLP(pinn.widths).to(pinn.inputs.dtype)  # whatever default dtype earlier tests left
     with FlopCounterMode(display=False) as values:
         net(pinn.inputs)
     with FlopCounterMode(display=False) as tangents:
-        hidden = torch.zeros(pinn.config.n_f, pinn.widths[1])
+        hidden = torch.zeros(pinn.config.n_f, pinn.widths[1], dtype=pinn.inputs.dtype)
         for layer in net.layers[1:]:
             hidden = layer(hidden)
     assert _bench().pinn_flops(pinn) == pytest.approx(values.get_total_flops() + tangents.get_total_flops())

@@ -1,7 +1,8 @@
 """The project's open file formats, read and written in one place (scripts and the CLI call these).
 
 A model is a flat parameter vector plus the problem spec that gives it meaning; a trajectory is the
-stack of checkpoint vectors with their steps and losses.
+stack of checkpoint vectors with their steps and losses. torch is imported only by the functions that
+need it, so jobs that read JSON or arrays (topology, tables) start without it.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import Tensor
 
-from losstopo.problems.base import Problem
-from losstopo.problems.registry import DTYPES, make_problem
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from losstopo.problems.base import Problem
 
 
 def save_json(path: str | Path, data: dict[str, Any]) -> None:
@@ -33,6 +34,8 @@ def save_model(path: str | Path, theta: Tensor, problem_spec: dict[str, Any], me
                buffers: dict[str, Tensor] | None = None) -> None:
     """A `.pt` holding the flat vector, the problem spec that rebuilds the model, metadata, and the
     model's buffers (e.g. BatchNorm running statistics; empty for buffer-free models)."""
+    import torch
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save({"theta": theta.detach().cpu(), "problem": problem_spec, "meta": meta,
                 "buffers": {k: v.detach().cpu() for k, v in (buffers or {}).items()}}, path)
@@ -40,6 +43,8 @@ def save_model(path: str | Path, theta: Tensor, problem_spec: dict[str, Any], me
 
 def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any], dict[str, Tensor]]:
     """The flat vector, the problem spec and the buffers saved by `save_model`."""
+    import torch
+
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as err:
@@ -49,6 +54,8 @@ def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any], dict[str, Tens
 
 def load_problem(path: str | Path, dtype: str) -> tuple[Problem, Tensor, dict[str, Any]]:
     """The problem and flat vector of a saved model, rebuilt in `dtype`, with its problem spec."""
+    from losstopo.problems.registry import DTYPES, make_problem
+
     theta, spec, buffers = load_model(path)
     spec = {**spec, "dtype": dtype}
     return make_problem(spec, buffers or None), theta.to(DTYPES[dtype]), spec
