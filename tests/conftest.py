@@ -33,6 +33,14 @@ def tiny_classifier(dtype: torch.dtype = torch.float64) -> ModuleProblem:
     return ModuleProblem(make, [(x[:50], y[:50]), (x[50:], y[50:])], loss="cross_entropy", dtype=dtype)
 
 
+@pytest.fixture(autouse=True)
+def _restore_default_dtype():
+    """DeepXDE (and some oracles) set torch's default dtype globally; no test may leak it to the next."""
+    dtype = torch.get_default_dtype()
+    yield
+    torch.set_default_dtype(dtype)
+
+
 @pytest.fixture
 def pinn() -> ConvectionPINN:
     return tiny_pinn()

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from losstopo.topology import load_topology
 
@@ -42,3 +43,16 @@ def test_topology_script_writes_metrics_and_redrawable_arrays(tmp_path):
     assert topology.shape == (21, 21) and topology.n_nonfinite == 3
     assert topology.metrics.n_saddles == 2 and len(topology.profile.x) > 441
     assert "non-finite" in Path(smk.log[0]).read_text()
+
+
+def test_a_failing_script_writes_its_traceback_to_its_own_log(tmp_path):
+    """On a cluster the job's log is all the user sees: the failure must be in it, not only on the console."""
+    from losstopo.artifacts import job_log
+
+    log = tmp_path / "job.log"
+    with pytest.raises(ZeroDivisionError):
+        with job_log(log):
+            print("started")
+            1 / 0
+    text = log.read_text()
+    assert "started" in text and "Traceback" in text and "ZeroDivisionError" in text

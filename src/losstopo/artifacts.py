@@ -8,6 +8,7 @@ need it, so jobs that read JSON or arrays (topology, tables) start without it.
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -63,9 +64,14 @@ def load_problem(path: str | Path, dtype: str) -> tuple[Problem, Tensor, dict[st
 
 @contextmanager
 def job_log(path: str | Path) -> Iterator[None]:
-    """Send everything a rule's script prints (progress bars included) to its Snakemake log file."""
+    """Send everything a rule's script prints (progress bars included) to its Snakemake log file, and
+    a failure's traceback too: on a cluster the job's log is all the user sees."""
     with open(path, "w") as log, redirect_stdout(log), redirect_stderr(log):
-        yield
+        try:
+            yield
+        except BaseException:
+            traceback.print_exc(file=log)
+            raise
 
 
 def save_trajectory(path: str | Path, thetas: Tensor, steps: list[int], losses: list[float]) -> None:

@@ -68,7 +68,7 @@ rule neurovis_landscape:
 
 
 TABLE_GROUP = pinn_nv_group(NV["table_beta"])
-BASELINES = [lmax_variant(NV["autoencoder"]["l_max"]), "pca", "kpca", "umap"]
+BASELINES = ["nv_polar", "pca", "kpca", "umap"]
 
 
 rule table_n1_projection_errors:

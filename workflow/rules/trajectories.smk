@@ -29,11 +29,11 @@ nv_group(
     [COPHY.format(model=m, seed=TR["seed"]) for m in ("cophy", "blackbox")],
     ["CoPhy-PGNN", "black-box NN"],
 )
-nv_group(
-    "cifar_small",
-    [CIFAR_SMALL.format(model=m, seed=TR["seed"]) for m in ("cnn", "mlp")],
-    ["CNN", "MLP"],
-)
+for net, label in (
+    ("cnn", "CNN"),
+    ("mlp", "MLP"),
+):  # two architectures: one landscape each
+    nv_group(f"cifar_{net}", [CIFAR_SMALL.format(model=net, seed=TR["seed"])], [label])
 
 
 rule train_balancing:
@@ -164,7 +164,12 @@ rule fig_n3_cophy:
 
 rule fig_n9_cifar:
     input:
-        results=nv_files("cifar_small", [BASELINES[0], "pca"]),
+        results=[
+            f
+            for e in (BASELINES[0], "pca")
+            for g in ("cifar_cnn", "cifar_mlp")
+            for f in nv_files(g, [e])
+        ],
     output:
         **figure("fig_n9_cifar", "Paper N: trajectories"),
     log:
@@ -172,7 +177,12 @@ rule fig_n9_cifar:
     conda:
         "../../envs/losstopo.yaml"
     params:
-        titles=["Neuro-Visualizer", "PCA"],
+        titles=[
+            "CNN, Neuro-Visualizer",
+            "MLP, Neuro-Visualizer",
+            "CNN, PCA",
+            "MLP, PCA",
+        ],
         suptitle=f"CNN vs MLP on {config['resnet20']['source']} CIFAR-10 data (test loss)",
         term="test",
         colour="loss",

@@ -29,7 +29,7 @@ def main(smk) -> None:
         plot_merge_tree(axes[2, j], topology, log_scale=True)
         plot_persistence_diagram(axes[3, j], topology, log_scale=True)
         with np.load(smk.input.esd[j]) as esd:
-            plot_esd(axes[4, j], esd["grid"], esd["density"])
+            plot_esd(axes[4, j], esd["grid"], esd["density"], width=float(esd["width"]))
         with np.load(smk.input.prediction[j]) as pred:
             image = plot_solution(axes[5, j], pred["x"], pred["t"], pred["u_pred"])
         for i, name in enumerate(ROWS):

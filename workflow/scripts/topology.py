@@ -12,8 +12,8 @@ finite loss (see `losstopo.topology.analysis`).
 
 import numpy as np
 
-from losstopo.artifacts import job_log, save_json
-from losstopo.topology import landscape_topology, save_topology
+from losstopo.artifacts import job_log
+from losstopo.stages.topology import compute_topology, save_topology_files
 
 
 def main(smk) -> None:
@@ -21,12 +21,11 @@ def main(smk) -> None:
     with np.load(smk.input.landscape) as data:
         loss, axes = data["loss"], data["axes"]
     print(f"{smk.input.landscape}: loss of shape {loss.shape}, connectivity {cfg['connectivity']}")
-    topology = landscape_topology(loss, axes, cfg["connectivity"], int(cfg["k"]),
-                                  float(cfg["persistence_threshold"]))
-    save_json(smk.output.json, topology.summary())
-    save_topology(topology, smk.output.npz)
+    topology = compute_topology(loss, axes, cfg)
+    save_topology_files(topology, smk.output.json, smk.output.npz)
     print(f"{topology.n_nonfinite} non-finite losses set to the finite max; {topology.metrics}")
 
 
-with job_log(snakemake.log[0]):  # noqa: F821
-    main(snakemake)  # noqa: F821
+if "snakemake" in globals():  # run by Snakemake; importing the module (tests) runs nothing
+    with job_log(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821

@@ -64,16 +64,19 @@ def plot_trajectories(ax: Axes, result: ProjectionResult, values: np.ndarray | N
 def plot_projection_landscape(ax: Axes, result: ProjectionResult, *, term: str = "loss", colour: str = "loss",
                               levels: int | np.ndarray = 30, cmap: str = "viridis", colorbar: bool = True,
                               title: str | None = None, legend: bool = True) -> None:
-    """Log contours of loss term `term` on the method's grid, with the trajectory models on top."""
+    """Contours of loss term `term` on the method's grid (log-spaced unless the term takes values <= 0,
+    e.g. an energy), with the trajectory models on top."""
     if term not in result.terms:
         raise ValueError(f"loss term {term!r} not in this result; it has {sorted(result.terms)}")
     if np.isscalar(levels):
         levels = shared_levels([result], term, int(levels))
-    plot_contour(ax, result.axes, result.terms[term], levels=levels, cmap=cmap, colorbar=colorbar,
+    log = bool(levels[0] > 0)
+    plot_contour(ax, result.axes, result.terms[term], levels=levels, log=log, cmap=cmap, colorbar=colorbar,
                  labels=axis_labels(result), title=title, colorbar_label=term)
     if colour == "loss":
         values = np.clip(result.true_terms[term], levels[0], levels[-1])
-        plot_trajectories(ax, result, values, norm=LogNorm(levels[0], levels[-1]), cmap=cmap, legend=legend)
+        norm = LogNorm(levels[0], levels[-1]) if log else Normalize(levels[0], levels[-1])
+        plot_trajectories(ax, result, values, norm=norm, cmap=cmap, legend=legend)
         return
     values = point_values(result, colour, term)
     positive = values[values > 0]
@@ -96,6 +99,10 @@ def plot_density_landscape(ax: Axes, result: ProjectionResult, *, levels: int = 
 
 
 def shared_levels(results: Sequence[ProjectionResult], term: str, n: int = 30) -> np.ndarray:
-    """Log levels spanning `term` over every result's grid and models, to scale several panels equally."""
+    """Levels spanning `term` over every result's grid and models, to scale several panels equally: log-spaced,
+    or linear when the term takes values <= 0."""
     values = np.concatenate([np.concatenate([r.terms[term].ravel(), r.true_terms[term]]) for r in results])
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() <= 0:
+        return np.linspace(finite.min(), max(finite.max(), finite.min() + 1e-12), n)
     return log_levels(values, n)

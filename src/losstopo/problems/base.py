@@ -68,7 +68,7 @@ class ParamSpec:
     def unflatten(self, theta: Tensor) -> dict[str, Tensor]:
         """Views of `theta` (shape [..., P]) as named tensors of shape [..., *block.shape]."""
         lead = theta.shape[:-1]
-        return {b.name: theta[..., b.offset : b.stop].reshape(*lead, *b.shape) for b in self.blocks}
+        return {b.name: theta[..., b.offset : b.stop].reshape(tuple(lead) + b.shape) for b in self.blocks}
 
     def flatten(self, tensors: dict[str, Tensor]) -> Tensor:
         """The flat vector of named tensors (e.g. a `state_dict`), in this spec's order."""

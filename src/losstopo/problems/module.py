@@ -111,5 +111,5 @@ class ModuleProblem:
                     int((self.forward(theta, x.to(theta.device)).argmax(1) == y.to(theta.device)).sum())
                     for x, y in self.batches
                 )
-                metrics["accuracy"] = correct / self.n_samples
+                metrics["accuracy"] = correct / sum(y.numel() for _, y in self.batches)  # pixels for dense targets
         return metrics
