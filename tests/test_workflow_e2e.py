@@ -61,3 +61,23 @@ def test_landscape_and_provenance(workdir):
     assert metrics["provenance"]["versions"]["torch"].startswith("2.14.1")
     assert (run / "landscape_random_2d.vti").stat().st_size > 0
 
+
+
+@pytest.mark.e2e
+def test_every_experiment_joins_the_correlations(workdir):
+    correlations = pd.read_csv(workdir / "results/tables/tda_correlations.csv")
+    assert set(correlations["experiment"]) == {"pinn", "resnet20", "unet_crf"}
+    assert "beta" in set(correlations["ml_metric"]) and "epoch" in set(correlations["ml_metric"])
+    resnet = pd.read_csv(workdir / "results/tables/resnet20_runs.csv")
+    assert sorted(resnet["variant"]) == ["plain", "residual"] and resnet["test_error"].between(0, 1).all()
+    unet = pd.read_csv(workdir / "results/tables/unet_crf_runs.csv")
+    assert sorted(unet["epoch"]) == [1.0, 2.0] and (unet["top_eigenvalue"] > 0).all()
+    assert unet["test_pixel_accuracy"].between(0, 1).all()
+
+
+@pytest.mark.e2e
+def test_projection_errors_cover_every_method_and_trajectory(workdir):
+    errors = pd.read_csv(workdir / "results/tables/n1_projection_errors.csv")
+    assert set(errors["method"]) == {"nv", "pca", "kpca", "umap"}
+    assert set(errors["trajectory"]) == {"pinn_beta30_cr1", "cophy"}
+    assert np.isfinite(errors[["e_relative", "e_proj"]].to_numpy()).all()

@@ -15,9 +15,13 @@ def main(smk) -> None:
     print(f"{smk.input.model}: {problem.spec.size} parameters, dtype {s['dtype']}")
     report = compute_hessian(problem, theta, s, problem_spec, progress=sys.stderr)
     summary = report.summary
-    print(f"top-{s['top_k']} eigenvalues {summary['eigenvalues']} (converged: {summary['eigen_converged']}); "
-          f"trace {summary['trace']:.6g} +- {summary['trace_stderr']:.3g} from {summary['trace_samples']} probes; "
-          f"spectral density width {summary['esd_width']:.3g}; {summary['n_hvp']['total']} HVPs")
+    if summary["status"] != "ok":
+        print(f"weights not finite (training diverged): no curvature, status {summary['status']!r} recorded")
+    else:
+        print(f"top-{s['top_k']} eigenvalues {summary['eigenvalues']} "
+              f"(converged: {summary['eigen_converged']}); trace {summary['trace']:.6g} "
+              f"+- {summary['trace_stderr']:.3g} from {summary['trace_samples']} probes; "
+              f"spectral density width {summary['esd_width']:.3g}; {summary['n_hvp']['total']} HVPs")
     report.save(smk.output.json, smk.output.eigvecs, smk.output.esd)
 
 

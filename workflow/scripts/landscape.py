@@ -34,7 +34,8 @@ def main(smk) -> None:
                                trajectory=trajectory, store=store, progress=sys.stderr,
                                log=lambda line: print(f"{smk.input.model}: {line}"),
                                source=str(getattr(smk.input, source)) if source else "")
-    report.save(smk.output.npz, smk.output.vti, smk.output.png, f"{kind} directions, {dim}-D ({smk.input.model})")
+    title = f"{kind} directions, {dim}-D ({smk.input.model})"
+    report.save(smk.output.npz, smk.output.vti, smk.output.png, title)
     shutil.rmtree(store, ignore_errors=True)
     print(f"done in {time.perf_counter() - start:.1f} s")
 

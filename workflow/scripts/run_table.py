@@ -10,7 +10,8 @@ def main(smk) -> None:
     runs, kinds = smk.params.runs, smk.params.kinds
     topology = [load_json(p) for p in smk.input.topology]
     rows = [
-        run_row(run, load_json(m), load_json(h), {kind: topology[k * len(runs) + i] for k, kind in enumerate(kinds)})
+        run_row(run, load_json(m), load_json(h),
+                {kind: topology[k * len(runs) + i] for k, kind in enumerate(kinds)})
         for i, (run, m, h) in enumerate(zip(runs, smk.input.metrics, smk.input.hessian))
     ]
     table = pd.DataFrame(rows).sort_values(list(runs[0]))

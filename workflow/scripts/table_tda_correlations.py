@@ -21,7 +21,8 @@ def main(smk) -> None:
         panels += [(exp["name"], kind, part[part["kind"] == kind], len(table)) for kind in exp["kinds"]]
     correlations = pd.concat(parts, ignore_index=True)
     correlations.to_csv(smk.output.csv, index=False)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), layout="constrained",
+                             squeeze=False)
     for ax, (name, kind, part, n) in zip(axes[0], panels):
         plot_correlations(ax, part)
         ax.set_title(f"{name}, {kind}-direction landscapes (n={n} models)", fontsize=9)

@@ -13,7 +13,8 @@ finite loss (see `losstopo.topology.analysis`).
 import numpy as np
 
 from losstopo.artifacts import job_log
-from losstopo.stages.topology import compute_topology, save_topology_files
+from losstopo.stages.topology import (compute_topology, has_finite_loss, save_nonfinite_record,
+                                      save_topology_files)
 
 
 def main(smk) -> None:
@@ -21,6 +22,10 @@ def main(smk) -> None:
     with np.load(smk.input.landscape) as data:
         loss, axes = data["loss"], data["axes"]
     print(f"{smk.input.landscape}: loss of shape {loss.shape}, connectivity {cfg['connectivity']}")
+    if not has_finite_loss(loss):
+        save_nonfinite_record(loss, cfg, smk.output.json, smk.output.npz)
+        print("no finite loss on the grid (the model diverged): NaN metrics recorded, status 'no finite loss'")
+        return
     topology = compute_topology(loss, axes, cfg)
     save_topology_files(topology, smk.output.json, smk.output.npz)
     print(f"{topology.n_nonfinite} non-finite losses set to the finite max; {topology.metrics}")

@@ -1,1 +1,1 @@
-"""The per-model stages (hessian, landscape, topology) that the workflow scripts, the CLI and `analyze` share."""
+"""The per-model stages (hessian, landscape, topology) shared by the workflow scripts, the CLI and `analyze`."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from losstopo import artifacts
@@ -40,6 +41,8 @@ def compute_hessian(
     progress: TextIO | None = None,
 ) -> HessianReport:
     """Lanczos top-k, deflated Hutchinson trace and SLQ density with settings `s` (config `hessian`)."""
+    if not bool(torch.isfinite(theta).all()):
+        return diverged_hessian(theta, s, problem_spec)
     from tqdm import tqdm
 
     from losstopo.hessian import HessianOperator, hutchinson_trace, spectral_density, top_eigen
@@ -73,6 +76,7 @@ def compute_hessian(
         "trace_stderr": trace.stderr,
         "trace_samples": trace.n_samples,
         "trace_deflated_part": trace.deflated,
+        "status": "ok",
         "esd_width": esd.width,
         "n_params": op.size,
         "loss": float(problem.loss(theta)),
@@ -90,3 +94,22 @@ def compute_hessian(
         "width": esd.width,
     }
     return HessianReport(summary, eigvecs, density)
+
+
+def diverged_hessian(theta: Tensor, s: dict[str, Any], problem_spec: dict[str, Any]) -> HessianReport:
+    """The record of a model whose weights are not finite (training diverged): no curvature, NaN values
+    and status "diverged", so the stages after it go on and its row is marked, instead of a crash."""
+    k, nan = s["top_k"], float("nan")
+    summary = {
+        "status": "diverged",
+        "eigenvalues": [nan] * k,
+        "top_eigenvalue": nan,
+        "trace": nan,
+        "trace_stderr": nan,
+        "n_params": int(theta.numel()),
+        "settings": s,
+        "provenance": provenance(problem=problem_spec, hessian=s),
+    }
+    empty = np.zeros(0)
+    esd = {"grid": empty, "density": empty, "nodes": empty, "weights": empty, "width": nan}
+    return HessianReport(summary, np.full((k, theta.numel()), np.nan, np.float32), esd)

@@ -125,8 +125,10 @@ class LandscapeReport:
             **extra,
         )
         write_vti(vti, self.axes, self.fields())
-        if png is not None:
+        if png is not None and np.isfinite(self.loss).any():
             draw_landscape(png, self.axes, self.loss, self.directions, title)
+        elif png is not None:
+            draw_message(png, f"{title}: no finite loss ({self.meta.get('status', 'not finite')})")
 
 
 def compute_landscape(
@@ -148,6 +150,10 @@ def compute_landscape(
     """The `dim`-D landscape along `kind` directions with one job's settings `s` (see `landscape_job`);
     `source` names the file the eigenvectors or trajectory came from, for error messages."""
     start = time.perf_counter()
+    finite_eigvecs = eigvecs is None or bool(np.isfinite(eigvecs[:dim]).all())
+    if not bool(torch.isfinite(theta).all()) or not finite_eigvecs:
+        log("the model's weights (or eigenvectors) are not finite: training diverged; NaN landscape written")
+        return diverged_landscape(theta, problem_spec, kind, dim, s)
     directions = make_directions(kind, dim, theta, problem, s, eigvecs, trajectory, source)
     distance = float(s["distance"])
     if directions.trajectory_coords is not None:  # PCA: keep the whole trajectory in view
@@ -197,6 +203,7 @@ def compute_landscape(
         "evaluated_points": landscape.evaluated_points,
         "points_per_second": landscape.points_per_second,
         "direction_cosines": directions.cosines.tolist(),
+        "status": "ok",
         "direction_norms": norms.tolist(),
         "max_abs_cosine": worst,
         "seconds": time.perf_counter() - start,
@@ -204,6 +211,35 @@ def compute_landscape(
         "provenance": provenance(landscape=s),
     }
     return LandscapeReport(landscape, directions, meta)
+
+
+def diverged_landscape(
+    theta: Tensor, problem_spec: dict[str, Any], kind: str, dim: int, s: dict[str, Any]
+) -> LandscapeReport:
+    """The record of a diverged model's landscape: NaN on the grid, status "diverged" in its metadata."""
+    axes = uniform_axes(dim, float(s["distance"]), int(s["steps"]))
+    shape = tuple(len(a) for a in axes)
+    landscape = Landscape(axes, {"loss": np.full(shape, np.nan)}, {"loss": int(np.prod(shape))}, 0, 0, 0.0)
+    vectors = torch.full((dim, theta.numel()), float("nan"))
+    directions = Directions(vectors, kind, s["normalization"], np.full((dim, dim), np.nan))
+    meta = {"status": "diverged", "kind": kind, "dim": dim, "distance": float(s["distance"]),
+            "steps": int(s["steps"]), "n_nonfinite": int(np.prod(shape)), "problem": problem_spec,
+            "provenance": provenance(landscape=s)}
+    return LandscapeReport(landscape, directions, meta)
+
+
+def draw_message(path: str | Path, message: str) -> None:
+    """A figure that only says why there is nothing to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def draw_landscape(

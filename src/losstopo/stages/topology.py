@@ -15,6 +15,24 @@ from losstopo import artifacts
 from losstopo.topology import LandscapeTopology, landscape_topology, save_topology
 
 
+NAN_METRICS = ("n_minima", "n_saddles", "n_pairs", "avg_persistence", "total_persistence", "max_persistence")
+
+
+def has_finite_loss(loss: np.ndarray) -> bool:
+    return bool(np.isfinite(loss).any())
+
+
+def save_nonfinite_record(loss: np.ndarray, cfg: dict[str, Any], json_path: str | Path,
+                          npz_path: str | Path) -> None:
+    """A landscape with no finite loss (a diverged model): NaN metrics and status "no finite loss", so the
+    run table marks the row and the correlations skip it."""
+    metrics = {name: float("nan") for name in NAN_METRICS}
+    artifacts.save_json(json_path, {**metrics, "status": "no finite loss",
+                                    "connectivity": cfg["connectivity"], "shape": list(loss.shape),
+                                    "n_nonfinite": int(loss.size), "pairs": [], "essential_pairs": []})
+    np.savez_compressed(npz_path, status="no finite loss")
+
+
 def compute_topology(
     loss: np.ndarray, axes: np.ndarray | list[np.ndarray], cfg: dict[str, Any]
 ) -> LandscapeTopology:
