@@ -1,3 +1,5 @@
+import os
+
 from snakemake.utils import min_version
 
 from losstopo.config import validate_config
@@ -9,6 +11,8 @@ configfile: "config/config.yaml"
 
 
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+# Matplotlib stamps PDFs with this date instead of the current time: reruns give identical figures.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 
 
 wildcard_constraints:

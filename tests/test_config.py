@@ -77,3 +77,20 @@ def test_snakemake_stops_before_any_job(tmp_path):
     assert "pinn.seeds: [] should be non-empty" in run.stdout + run.stderr
     assert "pinn.betas[1]: -2 is less than the minimum of 0" in run.stdout + run.stderr
     assert "rule train_pinn" not in run.stdout
+
+
+@pytest.mark.parametrize("experiment, source, target, named", [
+    ("resnet20", "cifar10", "fig_t5_resnet_metrics", "cifar-10-batches-py"),
+    ("unet_crf", "pets", "fig_p4_unet_crf", "oxford-iiit-pet"),
+])
+def test_absent_real_data_offline_stops_before_any_job(tmp_path, experiment, source, target, named):
+    config = tmp_path / "real.yaml"
+    config.write_text(yaml.safe_dump({"targets": [target], "data": {"root": str(tmp_path / "nowhere")},
+                                      experiment: {"source": source}}))
+    run = subprocess.run(
+        [Path(sys.executable).parent / "snakemake", "-n", "--cores", "1", "--configfile", str(config)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "rule train_" not in run.stdout
+    assert str(tmp_path / "nowhere") in out and named in out and "download" in out

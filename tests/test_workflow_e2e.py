@@ -81,3 +81,18 @@ def test_projection_errors_cover_every_method_and_trajectory(workdir):
     assert set(errors["method"]) == {"nv", "pca", "kpca", "umap"}
     assert set(errors["trajectory"]) == {"pinn_beta30_cr1", "cophy"}
     assert np.isfinite(errors[["e_relative", "e_proj"]].to_numpy()).all()
+
+
+@pytest.mark.e2e
+def test_report_holds_every_figure_with_its_caption(workdir):
+    report = workdir / "report.html"
+    run = subprocess.run(
+        [SNAKEMAKE, "--snakefile", ROOT / "Snakefile", "--directory", workdir, "--configfile",
+         ROOT / "tests/config/tiny.yaml", "--report", report],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    html = report.read_text()
+    for name in TARGETS:
+        assert f"{name}.png" in html, name
+    assert "Paper T Fig. 1" in html and "Paper N Table 1" in html  # captions from workflow/report/

@@ -1,9 +1,11 @@
-"""What a result needs to be reproduced: settings, seed, and the versions that computed it."""
+"""What a result needs to be reproduced: settings, seed, and the versions that computed it.
+
+No timestamp: a rerun from scratch must give byte-identical result files; when a job ran is in its log.
+"""
 
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import Any
 
@@ -12,7 +14,7 @@ import torch
 
 
 def provenance(**settings: Any) -> dict[str, Any]:
-    """The given settings plus package versions, the machine and a UTC timestamp."""
+    """The given settings plus package versions and the machine."""
     return {
         **settings,
         "versions": {
@@ -22,5 +24,4 @@ def provenance(**settings: Any) -> dict[str, Any]:
             "python": platform.python_version(),
         },
         "machine": platform.machine(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -291,9 +291,15 @@ def previous_epoch(wildcards):
 # neurovis.smk
 
 
-def nv_group(name, folders, labels):
-    """Register trajectories (run folders holding model.pt + trajectory.npz) drawn on one landscape."""
-    NV_GROUPS[name] = {"folders": folders, "labels": labels}
+def nv_group(name, folders, labels, autoencoder=None):
+    """Register trajectories (run folders holding model.pt + trajectory.npz) drawn on one landscape, with
+    auto-encoder settings of their own where their size needs it (merged over `neurovis.autoencoder`).
+    """
+    NV_GROUPS[name] = {
+        "folders": folders,
+        "labels": labels,
+        "autoencoder": autoencoder or {},
+    }
 
 
 def pinn_nv_folder(beta, c_r):
@@ -309,11 +315,14 @@ def pinn_nv_group(beta, c_r=1.0):
     return name
 
 
-def nv_variant(variant):
-    """(method, auto-encoder settings) of a variant name."""
+def nv_variant(variant, group=None):
+    """(method, auto-encoder settings) of a variant name, for a group's trajectories."""
+    base = deep_merge(
+        NV["autoencoder"], NV_GROUPS[group]["autoencoder"] if group else {}
+    )
     if variant in ("pca", "kpca", "umap"):
-        return variant, NV["autoencoder"]
-    ae = deep_merge(NV["autoencoder"], {})
+        return variant, base
+    ae = base
     weights = ae["weights"]
     if variant == "nv_none":
         ae.update(anchor="none", weights={**weights, "anchor": 0.0, "grid": 0.0})

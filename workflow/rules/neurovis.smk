@@ -57,7 +57,7 @@ rule neurovis_landscape:
     params:
         method=lambda w: nv_variant(w.embedding)[0],
         neurovis=lambda w: {
-            **nv_variant(w.embedding)[1],
+            **nv_variant(w.embedding, w.group)[1],
             "resolution": NV["resolution"],
             "density": NV["density"],
             "dtype": NV["dtype"],

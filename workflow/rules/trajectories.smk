@@ -33,7 +33,12 @@ for net, label in (
     ("cnn", "CNN"),
     ("mlp", "MLP"),
 ):  # two architectures: one landscape each
-    nv_group(f"cifar_{net}", [CIFAR_SMALL.format(model=net, seed=TR["seed"])], [label])
+    nv_group(
+        f"cifar_{net}",
+        [CIFAR_SMALL.format(model=net, seed=TR["seed"])],
+        [label],
+        TR["cifar_small"]["autoencoder"],
+    )
 
 
 rule train_balancing:
