@@ -1,9 +1,9 @@
 """Per-rule job wall times of a finished Snakemake run, read from its log (start and finish timestamps).
 
-    .venv/bin/python benchmarks/job_times.py .snakemake/log/<run>.snakemake.log [--experiment-of-path]
+    .venv/bin/python benchmarks/job_times.py .snakemake/log/<run>.snakemake.log
 
 Prints, per rule: jobs, total and median seconds; and, per experiment (the folder under results/ that a
-job writes), the total job time. Timestamps have one-second resolution; jobs run in parallel, so totals
+job writes; per trajectory group for results/neurovis/), the total job time. Timestamps have one-second resolution; jobs run in parallel, so totals
 add up to more than the run's wall time.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 STAMP = re.compile(r"^\[(\w{3} \w{3}\s+\d+ \d\d:\d\d:\d\d \d{4})\]$")
 START = re.compile(r"^(?:local)?rule (\w+):$")
 JOBID = re.compile(r"^\s+jobid: (\d+)$")
-OUTPUT = re.compile(r"^\s+output: results/([^/,]+)/")
+OUTPUT = re.compile(r"^\s+output: results/([^/,]+)/([^/,]+)")
 FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 
 
@@ -32,8 +32,8 @@ def job_times(log: Path) -> list[tuple[str, str, float]]:
             stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
         elif m := START.match(line):
             rule, folder = m.group(1), ""
-        elif (m := OUTPUT.match(line)) and rule:
-            folder = m.group(1)
+        elif (m := OUTPUT.match(line)) and rule:  # Neuro-Visualizer jobs count per trajectory group
+            folder = "/".join(m.groups()) if m.group(1) == "neurovis" else m.group(1)
         elif (m := JOBID.match(line)) and rule:
             started[m.group(1)] = (rule, folder, stamp)
             rule = None

@@ -3,6 +3,8 @@
 import matplotlib
 
 matplotlib.use("Agg")
+import json
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -21,10 +23,13 @@ def main(smk) -> None:
     betas = smk.params.betas
     fig, axes = plt.subplots(len(ROWS), len(betas), figsize=(3.3 * len(betas), 2.9 * len(ROWS)),
                              layout="constrained", squeeze=False)
+    settings = {}
     for j, beta in enumerate(betas):
         for i, kind in enumerate(("random", "hessian")):
             with np.load(getattr(smk.input, kind)[j]) as data:
                 plot_contour(axes[i, j], data["axes"], data["loss"], colorbar=True)
+                meta = json.loads(str(data["meta"]))
+            settings[kind] = f"{kind}: {meta['normalization']} normalisation, distance {meta['distance']:g}"
         topology = load_topology(smk.input.topology[j])
         plot_merge_tree(axes[2, j], topology, log_scale=True)
         plot_persistence_diagram(axes[3, j], topology, log_scale=True)
@@ -35,6 +40,8 @@ def main(smk) -> None:
         for i, name in enumerate(ROWS):
             axes[i, j].set_title(rf"$\beta$ = {beta:g}: {name}", fontsize=9)
     fig.colorbar(image, ax=axes[5, :], label="u", shrink=0.8)
+    fig.suptitle(f"PINN failure modes over beta\nlandscapes: {settings['random']};\n{settings['hessian']}; "
+                 f"merge trees: {topology.connectivity} connectivity", fontsize=10)
     fig.savefig(smk.output.png, dpi=200)
     fig.savefig(smk.output.pdf)
 
