@@ -94,3 +94,17 @@ def test_absent_real_data_offline_stops_before_any_job(tmp_path, experiment, sou
     out = run.stdout + run.stderr
     assert run.returncode != 0 and "rule train_" not in run.stdout
     assert str(tmp_path / "nowhere") in out and named in out and "download" in out
+
+
+@pytest.mark.parametrize("config_file, jobs", [("config/config.yaml", 122), ("tests/config/tiny.yaml", 14)])
+def test_one_figure_plans_exactly_what_it_needs(tmp_path, config_file, jobs):
+    """Regenerating one figure plans only its own jobs, however many experiments the config holds."""
+    run = subprocess.run(
+        [Path(sys.executable).parent / "snakemake", "fig_t6_pinn_metrics", "-n", "--cores", "1",
+         "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / config_file),
+         "--directory", str(tmp_path), "--quiet", "rules"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    total = [line.split()[-1] for line in run.stdout.splitlines() if line.startswith("total")]
+    assert total and set(total) == {str(jobs)}, run.stdout[-2000:]

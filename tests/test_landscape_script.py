@@ -120,3 +120,12 @@ def test_default_hessian_landscape_keeps_orthonormal_eigenvectors(tmp_path):
     for i, d in enumerate(directions):
         rayleigh = float(d @ op(d) / (d @ d))
         assert rayleigh == pytest.approx(float(eig.eigenvalues[i]), rel=1e-4)
+
+
+def test_a_truncated_model_file_says_how_to_retrain(tmp_path):
+    """A plain rerun does not redo a finished file: the error must name the file and the command that does."""
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValueError, match="--forcerun") as err:
+        artifacts.load_model(path)
+    assert str(path) in str(err.value)

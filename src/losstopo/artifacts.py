@@ -49,7 +49,9 @@ def load_model(path: str | Path) -> tuple[Tensor, dict[str, Any], dict[str, Tens
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as err:
-        raise ValueError(f"cannot read model file {path}: {err}; rerun the rule that trains it") from err
+        raise ValueError(f"cannot read model file {path}: {err}. Snakemake will not redo a finished file by "
+                         f"itself: delete it, or run again with `--forcerun {path}`, and it is trained "
+                         "anew") from err
     return data["theta"], data["problem"], data.get("buffers", {})
 
 

@@ -91,5 +91,6 @@ def load_topology(npz_path: str | Path) -> LandscapeTopology:
                                  tuple(int(s) for s in arrays["shape"]), arrays["axes"],
                                  int(arrays["n_nonfinite"]))
     except (OSError, KeyError, ValueError) as err:
-        message = f"cannot read topology file {npz_path}: {err!r}; rerun the rule that writes it"
+        message = (f"cannot read topology file {npz_path}: {err!r}; delete it or run again with "
+                   f"`--forcerun {npz_path}`")
         raise ValueError(message) from err
