@@ -33,11 +33,19 @@ def tiny_classifier(dtype: torch.dtype = torch.float64) -> ModuleProblem:
     return ModuleProblem(make, [(x[:50], y[:50]), (x[50:], y[50:])], loss="cross_entropy", dtype=dtype)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread():
+    """Tests run on one torch thread unless they set their own: tiny problems are latency-bound, and extra
+    threads only spin on a shared 2-core machine."""
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
-def _restore_default_dtype():
-    """DeepXDE (and some oracles) set torch's default dtype globally; no test may leak it to the next."""
-    dtype = torch.get_default_dtype()
+def _no_leaked_torch_state():
+    """No test leaks a thread count or a default dtype (DeepXDE sets it globally) to the next."""
+    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
     yield
+    torch.set_num_threads(threads)
     torch.set_default_dtype(dtype)
 
 

@@ -20,15 +20,6 @@ from losstopo.hessian import (
 PROBLEMS = ["regression", "pinn", "classifier"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny HVPs are latency-bound: extra threads only spin on a shared 2-core machine (100x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def dense(problem, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """theta, the dense Hessian at theta, and its eigen-decomposition (ascending)."""
     theta = problem.init(seed)

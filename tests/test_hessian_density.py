@@ -22,14 +22,6 @@ SPECTRUM = torch.cat([torch.linspace(-8.0, 8.0, N - 5, dtype=torch.float64),
                       torch.tensor([-30.0, 40.0, 60.0, 80.0, 100.0], dtype=torch.float64)])
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class DenseOperator:
     """A matrix as an `Operator`."""
 

@@ -16,14 +16,6 @@ NO_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA devi
 DEVICES = ["cpu", pytest.param("cuda", marks=NO_CUDA)]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_net() -> nn.Module:
     """Conv-BN-ReLU, strided conv-BN-ReLU, average pool, linear: 3 classes from 3 x 8 x 8 images."""
     return nn.Sequential(

@@ -62,15 +62,6 @@ def curved_trajectory(n_models: int = 30, p: int = 50) -> torch.Tensor:
     return features @ torch.randn(7, p, generator=g, dtype=torch.float64)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small networks train fastest on one thread (and the test machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def curve():
     return trajectory_set([curved_trajectory()])

@@ -10,14 +10,6 @@ from losstopo.neurovis import evaluate_projection, kpca_projection, trajectory_s
 from test_neurovis import Quadratic, curved_trajectory
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("make", [kpca_projection, umap_projection], ids=["kpca", "umap"])
 def test_nonlinear_baselines_give_finite_errors(make):
     curve = trajectory_set([curved_trajectory()])

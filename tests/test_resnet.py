@@ -35,14 +35,6 @@ PLAIN_PARAMS_W16 = 269_722
 PROJECTION_PARAMS_W16 = 576 + 2176
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("cifar")
