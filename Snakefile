@@ -2,7 +2,7 @@ import os
 
 from snakemake.utils import min_version
 
-from losstopo.config import validate_config
+from losstopo.config import merged, validate_config
 
 min_version("9.0")
 

@@ -16,6 +16,7 @@ import torch
 import yaml
 
 from losstopo import api, artifacts
+from losstopo.config import merged
 from losstopo.cli import main
 from losstopo.problems import registry
 from losstopo.problems.user import import_checkpoint
@@ -62,7 +63,7 @@ def workflow_path(name: str, settings: dict, checkpoint: str, run: Path) -> dict
     """What the workflow's import_model, hessian, landscape and topology jobs compute for one run."""
     imported = import_checkpoint(name, settings, checkpoint)
     api.save_imported(imported, run / "model.pt", run / "metrics.json")
-    s = {stage: api.merged(api.DEFAULTS[stage], settings.get(stage)) for stage in api.DEFAULTS}
+    s = {stage: merged(api.DEFAULTS[stage], settings.get(stage)) for stage in api.DEFAULTS}
     problem, theta, spec = artifacts.load_problem(run / "model.pt", s["hessian"]["dtype"])
     hessian = api.compute_hessian(problem, theta, s["hessian"], spec)
     results = {"eigvecs": hessian.eigvecs}

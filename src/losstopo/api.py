@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from losstopo import artifacts
+from losstopo.config import merged
 from losstopo.problems.base import Problem
 from losstopo.provenance import provenance
 from losstopo.stages.hessian import HessianReport, compute_hessian
@@ -54,18 +55,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "topology": {"connectivity": "ttk", "k": 8, "persistence_threshold": 0.0},
 }
 Loader = Callable[[str], "tuple[Problem, Tensor]"]
-
-
-def merged(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
-    """`base` with `override`'s keys replaced, recursively into dicts (config sections and overrides)."""
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        out[key] = (
-            merged(out[key], value)
-            if isinstance(value, dict) and isinstance(out.get(key), dict)
-            else copy.deepcopy(value)
-        )
-    return out
 
 
 @dataclass

@@ -175,7 +175,8 @@ def settings_from(
     args: argparse.Namespace, entry: dict[str, Any], stages: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """Stage settings: the api defaults <- config sections <- the entry's overrides <- options."""
-    from losstopo.api import DEFAULTS, KINDS, merged
+    from losstopo.api import DEFAULTS, KINDS
+    from losstopo.config import merged
 
     s = {stage: merged(merged(DEFAULTS[stage], stages.get(stage)), entry.get(stage)) for stage in DEFAULTS}
     opts = vars(args)

@@ -6,6 +6,7 @@ every wrong key named with what was expected, before any job starts.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,11 +100,13 @@ def _cross_checks(config: dict[str, Any]) -> list[str]:
 STAGES = ("hessian", "landscape", "topology")
 
 
-def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `override`'s keys replaced, recursively into dicts (as the workflow merges them)."""
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+def merged(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of `base` with `override`'s keys replaced, recursively into dicts: how an experiment's (or a
+    user model's) stage settings go over the global sections, in the workflow, the CLI and `analyze`."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = merged(out[key], value) if nested else copy.deepcopy(value)
     return out
 
 

@@ -5,7 +5,6 @@ wildcard pattern of its run folders and the sweep that fills it. The per-model s
 landscape, topology, run table) are one set of rules over `results/{experiment}/{run}/`.
 """
 
-import copy
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -55,21 +54,10 @@ def run_files(experiment, pattern, runs=None, **fixed):
     return [f"{run_folder(experiment, run)}/{pattern}".format(**fixed) for run in runs]
 
 
-def deep_merge(base, override):
-    """`base` with `override`'s keys replaced, recursively into dicts."""
-    merged = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def stage_settings(experiment, stage):
     """The global `stage` settings (hessian, landscape, topology) with the experiment's overrides."""
     section = config.get(experiment) or config["models"].get(experiment, {})
-    return deep_merge(config[stage], section.get(stage, {}))
+    return merged(config[stage], section.get(stage, {}))
 
 
 def landscape_kinds(experiment):
@@ -317,7 +305,7 @@ def pinn_nv_group(beta, c_r=1.0):
 
 def nv_variant(variant, group=None):
     """(method, auto-encoder settings) of a variant name, for a group's trajectories."""
-    base = deep_merge(
+    base = merged(
         NV["autoencoder"], NV_GROUPS[group]["autoencoder"] if group else {}
     )
     if variant in ("pca", "kpca", "umap"):
