@@ -305,9 +305,7 @@ def pinn_nv_group(beta, c_r=1.0):
 
 def nv_variant(variant, group=None):
     """(method, auto-encoder settings) of a variant name, for a group's trajectories."""
-    base = merged(
-        NV["autoencoder"], NV_GROUPS[group]["autoencoder"] if group else {}
-    )
+    base = merged(NV["autoencoder"], NV_GROUPS[group]["autoencoder"] if group else {})
     if variant in ("pca", "kpca", "umap"):
         return variant, base
     ae = base
