@@ -79,6 +79,11 @@ class _WrittenBytes(TorchDispatchMode):
         super().__init__()
         self.total = 0
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No dynamo guard: the probe runs eagerly, and the guard would import torch._dynamo (~2 s a job)."""
+        return False
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         if func.is_view or func in _UNINITIALISED:  # an empty buffer counts when it is written

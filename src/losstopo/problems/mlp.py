@@ -182,20 +182,44 @@ def _tanh32(x):
     return x * p / q
 
 
+@numba.njit(inline="always", fastmath={"contract"}, error_model="numpy")
+def _tanh_column(g, act, n, k):
+    """Feature k of `_tanh_layer`'s flat (sample, feature) index: tanh values, tangents or bias row."""
+    width, rows = g.shape[1], g.shape[2]
+    b, j = k // (width + 1), k % (width + 1)
+    out = act[b, j]
+    if j == width:
+        out[:n] = 1.0
+        out[n:] = 0.0
+        return
+    pre = g[b, j]
+    for r in range(n):
+        out[r] = _tanh32(pre[r])
+    for r in range(rows - n):
+        out[n + r] = (np.float32(1.0) - out[r] * out[r]) * pre[n + r]
+
+
 @numba.njit(parallel=True, fastmath={"contract"}, error_model="numpy", cache=True)
-def _tanh_layer(g, act, n):
+def _tanh_layer_parallel(g, act, n):
     """From pre-activations g [B, W, rows] to act [B, W + 1, rows]: tanh on the n value columns, (1 - y^2) g
     on the tangent columns (y of the first value columns), and the bias row (1 on values, 0 on tangents)."""
-    batch, width, rows = g.shape
-    for k in numba.prange(batch * (width + 1)):
-        b, j = k // (width + 1), k % (width + 1)
-        out = act[b, j]
-        if j == width:
-            out[:n] = 1.0
-            out[n:] = 0.0
-            continue
-        pre = g[b, j]
-        for r in range(n):
-            out[r] = _tanh32(pre[r])
-        for r in range(rows - n):
-            out[n + r] = (np.float32(1.0) - out[r] * out[r]) * pre[n + r]
+    for k in numba.prange(g.shape[0] * (g.shape[1] + 1)):
+        _tanh_column(g, act, n, k)
+
+
+@numba.njit(fastmath={"contract"}, error_model="numpy", cache=True)
+def _tanh_layer_serial(g, act, n):
+    """`_tanh_layer_parallel` on the calling thread: a one-thread job starts no numba pool, whose idle
+    threads would compete with the other jobs of a run for the cores."""
+    for k in range(g.shape[0] * (g.shape[1] + 1)):
+        _tanh_column(g, act, n, k)
+
+
+def _tanh_layer(g: np.ndarray, act: np.ndarray, n: int) -> None:
+    """The tanh pass on torch's thread count: serial for one thread, numba's pool for more."""
+    threads = torch.get_num_threads()
+    if threads == 1:
+        _tanh_layer_serial(g, act, n)
+        return
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    _tanh_layer_parallel(g, act, n)
