@@ -19,7 +19,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 SPEC = {"name": "convection", "beta": 3.0, "hidden": [8, 8], "n_x": 32, "n_t": 16, "n_f": 40}
 HESSIAN = {"top_k": 4, "tol": 1e-4, "max_iter": 20, "trace_rtol": 0.1, "trace_max_samples": 10, "esd_runs": 1,
            "esd_steps": 10, "seed": 0, "dtype": "float64"}
-LANDSCAPE = {"steps": 5, "chunk_memory_mb": 4, "seed": 0, "dtype": "float32", "distance": 0.5}
+LANDSCAPE = {"steps": 5, "chunk_memory_mb": 4, "save_every_s": 30, "seed": 0, "dtype": "float32", "distance": 0.5}
 
 
 def run(script: str, **smk) -> None:

@@ -70,8 +70,10 @@ def test_float32_engine_matches_the_float64_fair_loop():
     np.testing.assert_allclose(engine, oracle, rtol=1e-5)
 
 
-def test_tanh_layer_matches_torch_tanh():
+@pytest.mark.parametrize("threads", [1, 2])  # the serial pass and numba's threaded one
+def test_tanh_layer_matches_torch_tanh(threads):
     """tanh on value rows (within 4 float32 ulp of 1, NaN kept), (1 - y^2) g on tangent rows, the bias row."""
+    torch.set_num_threads(threads)
     special = torch.tensor([0.0, 1e-30, -1e-4, 7.9, 9.0, -20.0, torch.inf, -torch.inf, torch.nan, 0.3, -2, 5])
     normal = torch.randn(2, 3, 36, generator=torch.Generator().manual_seed(0)) * 4
     g = torch.cat([normal[:, :, :18], special.expand(2, 3, -1), normal[:, :, 18:]], dim=2)  # [2, 3, 48]

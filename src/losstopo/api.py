@@ -46,6 +46,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "steps_3d": 17,
         "steps_4d": 9,
         "chunk_memory_mb": 256,
+        "save_every_s": 30.0,
         "seed": 0,
         "dtype": "float32",
         "random": {"normalization": "filter", "distance": 1.0, "ignore_bias": True},

@@ -2,7 +2,7 @@
 
 Inputs: `model` (model.pt), `eigvecs` ([k, P] .npy, kind hessian: the first `dim` rows), `trajectory`
 (trajectory.npz, kind pca). Wildcards `kind` (random | hessian | pca) and `dim` (2 | 3 | 4). Params
-`landscape`: distance, steps, normalization, ignore_bias (this kind's settings), chunk_memory_mb, seed,
+`landscape`: distance, steps, normalization, ignore_bias (this kind's settings), chunk_memory_mb, save_every_s, seed,
 dtype (checked and defaulted by workflow/schemas/config.schema.yaml before any job). Outputs `npz`
 (loss, loss_<term>, axes, directions, meta; for pca trajectory_coords and explained_variance), `vti`
 and `png`. Finished chunks are kept in `<npz>.partial/` so a killed job resumes; it is removed on success.

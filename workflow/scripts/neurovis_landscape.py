@@ -76,7 +76,7 @@ def main(smk) -> None:
     artifacts.save_json(smk.output.json, {
         "method": method, "e_relative": result.e_relative, "e_proj": result.e_proj,
         "e_proj_raw": result.e_proj_raw,
-        "seconds": result.seconds, "fit_seconds": projection.seconds, "labels": list(data.labels),
+        "labels": list(data.labels),
         "trajectories": trajectories, "models": models, "n_models": data.n_models, "info": result.info,
         "problem": problem_spec, "provenance": provenance(neurovis=dict(s), method=method),
     })

@@ -30,7 +30,7 @@ def table(paths: list[str], rows: list[dict]) -> pd.DataFrame:
         records.append({"trajectory": row["trajectory"], "method": row["method"],
                         "e_relative": result["e_relative"], "e_proj": result["e_proj"],
                         "e_proj_raw": result["e_proj_raw"],
-                        "seconds": result["seconds"], "n_models": result["n_models"],
+                        "n_models": result["n_models"],
                         "paper_cophy_e_relative": paper[0], "paper_cophy_e_proj": paper[1]})
     return pd.DataFrame.from_records(records)
 
@@ -38,10 +38,10 @@ def table(paths: list[str], rows: list[dict]) -> pd.DataFrame:
 def draw(frame: pd.DataFrame, path_png: str, path_pdf: str) -> None:
     """The table as a figure: ours next to the paper's, the best per trajectory in bold."""
     cells = [[r.trajectory, METHOD_NAMES.get(r.method, r.method), f"{r.e_relative:.4f}", f"{r.e_proj:.4f}",
-              f"{r.paper_cophy_e_relative:.4f}", f"{r.paper_cophy_e_proj:.4f}", f"{r.seconds:.1f}"]
+              f"{r.paper_cophy_e_relative:.4f}", f"{r.paper_cophy_e_proj:.4f}"]
              for r in frame.itertuples()]
     header = ["trajectory", "method", "e_relative", "e_proj", "paper e_relative\n(CoPhy)",
-              "paper e_proj\n(CoPhy)", "seconds"]
+              "paper e_proj\n(CoPhy)"]
     fig, ax = plt.subplots(figsize=(9.5, 0.9 + 0.32 * len(cells)))
     ax.axis("off")
     grid = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")

@@ -44,7 +44,7 @@ def main(smk) -> None:
                             lr=float(train["lr"]), checkpoint_every=int(train["checkpoint_every"]), seed=seed)
     metrics = problem.evaluate(result.theta)
     metrics.update(method=method, seed=seed, diverged=result.diverged, steps=result.steps[-1],
-                   seconds=result.seconds, weights=weights_summary(result))
+                   weights=weights_summary(result))
     meta = provenance(problem=smk.params.problem, train=train, method=method, seed=seed)
     artifacts.save_model(smk.output.model, result.theta, smk.params.problem, meta)
     artifacts.save_trajectory(smk.output.trajectory, result.trajectory, result.steps, result.losses)

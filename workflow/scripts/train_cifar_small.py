@@ -24,7 +24,7 @@ def main(smk) -> None:
     problem = make_problem(spec)
     result = train_trajectory(problem, problem.init(seed), EpochConfig(**train), epochs, seed)
     metrics = problem.evaluate(result.theta)
-    metrics.update(model=model, seed=seed, epochs=epochs, diverged=result.diverged, seconds=result.seconds)
+    metrics.update(model=model, seed=seed, epochs=epochs, diverged=result.diverged)
     meta = provenance(problem=spec, train=dict(smk.params.train), seed=seed)
     artifacts.save_model(smk.output.model, result.theta, spec, meta)
     artifacts.save_trajectory(smk.output.trajectory, result.trajectory, result.steps, result.losses)

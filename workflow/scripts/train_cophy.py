@@ -32,8 +32,7 @@ def main(smk) -> None:
     metrics = problem.evaluate(result.theta)
     if variant == "cophy":
         metrics["lambda_c_final"], metrics["lambda_s_final"] = strategy.lambdas(steps - 1)
-    metrics.update(model=variant, seed=seed, diverged=result.diverged, steps=result.steps[-1],
-                   seconds=result.seconds)
+    metrics.update(model=variant, seed=seed, diverged=result.diverged, steps=result.steps[-1])
     meta = provenance(problem=spec, train=train, seed=seed)
     artifacts.save_model(smk.output.model, result.theta, spec, meta)
     artifacts.save_trajectory(smk.output.trajectory, result.trajectory, result.steps, result.losses)

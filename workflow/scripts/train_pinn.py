@@ -19,7 +19,6 @@ def main(smk) -> None:
         diverged=result.diverged,
         converged=result.converged,
         iterations=result.steps[-1],
-        seconds=result.seconds,
         beta=float(smk.params.problem["beta"]),
         c_r=float(smk.params.problem["c_r"]),
         lr=float(smk.params.train["lr"]),
@@ -32,7 +31,8 @@ def main(smk) -> None:
     np.savez_compressed(smk.output.prediction, x=problem.x, t=problem.t, u_pred=problem.predict(result.theta),
                         u_exact=problem.u_exact)
     status = "DIVERGED (kept, marked in metrics.json)" if result.diverged else "ok"
-    print(f"rel_l2_error={metrics['rel_l2_error']:.4g} iterations={result.steps[-1]} {status}")
+    print(f"rel_l2_error={metrics['rel_l2_error']:.4g} iterations={result.steps[-1]} {status} "
+          f"in {result.seconds:.1f} s")
 
 
 with artifacts.job_log(snakemake.log[0]):  # noqa: F821

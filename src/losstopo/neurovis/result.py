@@ -25,7 +25,8 @@ class ProjectionResult:
     `terms` are loss terms on the grid [nx, ny]; `true_terms` / `rec_terms` the terms of the models and of
     their reconstructions [K]; `proj_errors` ||m - rec(m)|| per model (normalised space) and `e_proj` their
     mean; `e_proj_raw` the same mean in raw parameter space (as the authors' released code measures it);
-    `density` the CKA density on the grid or None; `seconds` fitting plus evaluation.
+    `density` the CKA density on the grid or None; `seconds` fitting plus evaluation (for logs: not saved,
+    so reruns write identical files; NaN when loaded).
     """
 
     method: str
@@ -59,7 +60,7 @@ class ProjectionResult:
         if self.density is not None:
             arrays["density"] = self.density
         meta = {"method": self.method, "e_relative": self.e_relative, "e_proj": self.e_proj,
-                "e_proj_raw": self.e_proj_raw, "seconds": self.seconds, "info": self.info}
+                "e_proj_raw": self.e_proj_raw, "info": self.info}
         arrays["meta"] = np.asarray(json.dumps(meta, default=float))
         return arrays
 
@@ -77,7 +78,7 @@ class ProjectionResult:
                    true_terms=terms["true"], rec_terms=terms["rec"],
                    proj_errors=np.asarray(arrays["proj_errors"]),
                    e_relative=meta["e_relative"], e_proj=meta["e_proj"], e_proj_raw=meta["e_proj_raw"],
-                   seconds=meta["seconds"],
+                   seconds=float("nan"),
                    density=np.asarray(arrays["density"]) if "density" in arrays else None, info=meta["info"])
 
 

@@ -21,11 +21,13 @@ from losstopo.provenance import provenance
 
 @dataclass(frozen=True)
 class HessianReport:
-    """Top-k eigenpairs, trace and spectral density of one model: hessian.json, eigvecs.npy, esd.npz."""
+    """Top-k eigenpairs, trace and spectral density of one model: hessian.json, eigvecs.npy, esd.npz.
+    `seconds` (per part) is for logs only: saved files hold no timings, so reruns are byte-identical."""
 
     summary: dict[str, Any]
     eigvecs: np.ndarray
     esd: dict[str, Any]
+    seconds: dict[str, float]
 
     def save(self, json_path: str | Path, eigvecs_path: str | Path, esd_path: str | Path) -> None:
         artifacts.save_json(json_path, self.summary)
@@ -81,7 +83,6 @@ def compute_hessian(
         "n_params": op.size,
         "loss": float(problem.loss(theta)),
         "n_hvp": {**n_hvp, "total": sum(n_hvp.values())},
-        "seconds": {**seconds, "total": time.perf_counter() - start},
         "settings": s,
         "provenance": provenance(problem=problem_spec, hessian=s),
     }
@@ -93,7 +94,7 @@ def compute_hessian(
         "weights": esd.weights,
         "width": esd.width,
     }
-    return HessianReport(summary, eigvecs, density)
+    return HessianReport(summary, eigvecs, density, {**seconds, "total": time.perf_counter() - start})
 
 
 def diverged_hessian(theta: Tensor, s: dict[str, Any], problem_spec: dict[str, Any]) -> HessianReport:
@@ -112,4 +113,4 @@ def diverged_hessian(theta: Tensor, s: dict[str, Any], problem_spec: dict[str, A
     }
     empty = np.zeros(0)
     esd = {"grid": empty, "density": empty, "nodes": empty, "weights": empty, "width": nan}
-    return HessianReport(summary, np.full((k, theta.numel()), np.nan, np.float32), esd)
+    return HessianReport(summary, np.full((k, theta.numel()), np.nan, np.float32), esd, {})
