@@ -27,7 +27,7 @@ slurm-deps:
 
 lint: $(VENV)/installed
 	$(VENV)/bin/snakemake --lint
-	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
+	$(VENV)/bin/snakefmt --check workflow
 
 bench: $(VENV)/installed
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
 from losstopo.problems.convection import ConvectionConfig, ConvectionPINN
 from losstopo.problems.module import ModuleProblem
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+TINY = ROOT / "tests/config/tiny.yaml"
 
 
 def tiny_pinn(dtype: torch.dtype = torch.float64, beta: float = 3.0) -> ConvectionPINN:
@@ -62,3 +70,16 @@ def regression() -> ModuleProblem:
 @pytest.fixture
 def classifier() -> ModuleProblem:
     return tiny_classifier()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """The working directory of one uninterrupted run of every target on the tiny config."""
+    work = tmp_path_factory.mktemp("e2e")
+    run = subprocess.run(
+        [SNAKEMAKE, "--snakefile", ROOT / "workflow/Snakefile", "--directory", work, "--cores", "2",
+         "--configfile", TINY, "--show-failed-logs"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-6000:]
+    return work

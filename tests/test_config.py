@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -101,10 +102,28 @@ def test_one_figure_plans_exactly_what_it_needs(tmp_path, config_file, jobs):
     """Regenerating one figure plans only its own jobs, however many experiments the config holds."""
     run = subprocess.run(
         [Path(sys.executable).parent / "snakemake", "fig_t6_pinn_metrics", "-n", "--cores", "1",
-         "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / config_file),
+         "--snakefile", str(ROOT / "workflow/Snakefile"), "--configfile", str(ROOT / config_file),
          "--directory", str(tmp_path), "--quiet", "rules"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     total = [line.split()[-1] for line in run.stdout.splitlines() if line.startswith("total")]
     assert total and set(total) == {str(jobs)}, run.stdout[-2000:]
+
+
+def test_conda_env_pins_what_pyproject_pins_and_names_no_local_path():
+    """Snakemake builds `--sdm conda` envs from a copy under .snakemake/conda/, where a relative path
+    (`-e ..`, `-c ../constraints.txt`) would point elsewhere: the env lists the pins themselves."""
+    env = yaml.safe_load((ROOT / "envs/losstopo.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert sorted(pip) == sorted(project["dependencies"])
+    assert "python=3.11" in env["dependencies"]
+
+
+
+def test_jobs_find_the_workflows_own_library_without_an_install():
+    """Snakemake appends a script's folder to its sys.path: the link there makes a job in a conda env that
+    lacks losstopo import this workflow's src/losstopo."""
+    link = ROOT / "workflow/scripts/losstopo"
+    assert link.is_symlink() and link.resolve() == (ROOT / "src/losstopo").resolve()

@@ -56,8 +56,10 @@ def test_loops_match_the_engine():
     np.testing.assert_allclose(bench.module_loop(mlp, theta0, dirs.vectors, coords), engine, rtol=1e-5)
 
 
-def test_float32_engine_matches_the_float64_fair_loop():
+@pytest.mark.parametrize("threads", [1, 2])  # numba's serial passes and its threaded ones
+def test_float32_engine_matches_the_float64_fair_loop(threads):
     """The fused CPU float32 path (three hidden layers, a last chunk of another size) against autograd."""
+    torch.set_num_threads(threads)
     bench = _bench()
     config = ConvectionConfig(beta=30.0, hidden=(16, 16, 16), n_x=32, n_t=12, n_f=50)
     pinn32 = ConvectionPINN(config)

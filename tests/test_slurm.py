@@ -54,7 +54,7 @@ pytestmark = [
 def snakemake(args: list, env: dict | None = None,
               timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
     """The workflow's Snakemake on TARGET with the tiny config; a hang past `timeout` fails the test."""
-    cmd = [SNAKEMAKE, TARGET, "--snakefile", ROOT / "Snakefile", "--configfile",
+    cmd = [SNAKEMAKE, TARGET, "--snakefile", ROOT / "workflow/Snakefile", "--configfile",
            ROOT / "tests/config/tiny.yaml", *args]
     try:
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)

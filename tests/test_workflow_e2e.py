@@ -4,55 +4,41 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-TARGETS = yaml.safe_load((ROOT / "tests/config/tiny.yaml").read_text())["targets"]
+from conftest import ROOT, SNAKEMAKE, TINY
 
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("e2e")
-    run = subprocess.run(
-        [SNAKEMAKE, "--snakefile", ROOT / "Snakefile", "--directory", work, "--cores", "2",
-         "--configfile", ROOT / "tests/config/tiny.yaml", "--show-failed-logs"],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-6000:]
-    return work
+TARGETS = yaml.safe_load(TINY.read_text())["targets"]
 
 
 @pytest.mark.e2e
-def test_every_target_exists(workdir):
+def test_every_target_exists(tiny_run):
     for name in TARGETS:
         for ext in ("png", "pdf"):
-            path = workdir / "results/figures" / f"{name}.{ext}"
+            path = tiny_run / "results/figures" / f"{name}.{ext}"
             assert path.stat().st_size > 10_000, path
 
 
 @pytest.mark.e2e
-def test_models_and_table_hold_sane_numbers(workdir):
-    table = pd.read_csv(workdir / "results/tables/pinn_runs.csv")
+def test_models_and_table_hold_sane_numbers(tiny_run):
+    table = pd.read_csv(tiny_run / "results/tables/pinn_runs.csv")
     assert sorted(table["beta"]) == [1.0, 9.0]
     assert table["rel_l2_error"].between(0, 10).all()
     assert (table["top_eigenvalue"] > 0).all() and np.isfinite(table["trace"]).all()
     for kind in ("random", "hessian"):
         assert (table[f"{kind}_n_minima"] >= 1).all()
         assert (table[f"{kind}_n_saddles"] <= table[f"{kind}_n_minima"] - 1).all()
-    correlations = pd.read_csv(workdir / "results/tables/tda_correlations.csv")
+    correlations = pd.read_csv(tiny_run / "results/tables/tda_correlations.csv")
     assert set(correlations["kind"]) == {"random", "hessian"}
 
 
 @pytest.mark.e2e
-def test_landscape_and_provenance(workdir):
-    run = workdir / "results/pinn/beta1/lr1/seed0"
+def test_landscape_and_provenance(tiny_run):
+    run = tiny_run / "results/pinn/beta1/lr1/seed0"
     with np.load(run / "landscape_hessian_4d.npz") as data:
         assert data["loss"].shape == (5, 5, 5, 5)
         centre = data["loss"][2, 2, 2, 2]
@@ -64,30 +50,30 @@ def test_landscape_and_provenance(workdir):
 
 
 @pytest.mark.e2e
-def test_every_experiment_joins_the_correlations(workdir):
-    correlations = pd.read_csv(workdir / "results/tables/tda_correlations.csv")
+def test_every_experiment_joins_the_correlations(tiny_run):
+    correlations = pd.read_csv(tiny_run / "results/tables/tda_correlations.csv")
     assert set(correlations["experiment"]) == {"pinn", "resnet20", "unet_crf"}
     assert "beta" in set(correlations["ml_metric"]) and "epoch" in set(correlations["ml_metric"])
-    resnet = pd.read_csv(workdir / "results/tables/resnet20_runs.csv")
+    resnet = pd.read_csv(tiny_run / "results/tables/resnet20_runs.csv")
     assert sorted(resnet["variant"]) == ["plain", "residual"] and resnet["test_error"].between(0, 1).all()
-    unet = pd.read_csv(workdir / "results/tables/unet_crf_runs.csv")
+    unet = pd.read_csv(tiny_run / "results/tables/unet_crf_runs.csv")
     assert sorted(unet["epoch"]) == [1.0, 2.0] and (unet["top_eigenvalue"] > 0).all()
     assert unet["test_pixel_accuracy"].between(0, 1).all()
 
 
 @pytest.mark.e2e
-def test_projection_errors_cover_every_method_and_trajectory(workdir):
-    errors = pd.read_csv(workdir / "results/tables/n1_projection_errors.csv")
+def test_projection_errors_cover_every_method_and_trajectory(tiny_run):
+    errors = pd.read_csv(tiny_run / "results/tables/n1_projection_errors.csv")
     assert set(errors["method"]) == {"nv", "pca", "kpca", "umap"}
     assert set(errors["trajectory"]) == {"pinn_beta30_cr1", "cophy"}
     assert np.isfinite(errors[["e_relative", "e_proj"]].to_numpy()).all()
 
 
 @pytest.mark.e2e
-def test_report_holds_every_figure_with_its_caption(workdir):
-    report = workdir / "report.html"
+def test_report_holds_every_figure_with_its_caption(tiny_run):
+    report = tiny_run / "report.html"
     run = subprocess.run(
-        [SNAKEMAKE, "--snakefile", ROOT / "Snakefile", "--directory", workdir, "--configfile",
+        [SNAKEMAKE, "--snakefile", ROOT / "workflow/Snakefile", "--directory", tiny_run, "--configfile",
          ROOT / "tests/config/tiny.yaml", "--report", report],
         capture_output=True, text=True, timeout=600,
     )

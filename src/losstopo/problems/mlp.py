@@ -5,8 +5,9 @@ directional input derivative alongside the value (forward-mode by hand), which a
 Activations are features-major [B, width + 1, rows] whose last row is 1 for value rows and 0 for
 tangent rows, so one bmm applies weights and biases to values and tangents at once.
 
-Two paths compute the same function. On CPU in float32 off the tape (landscapes), each layer is one
-bmm into a reused buffer, then one numba pass (threaded) writes tanh of the value rows, by a rational
+Two paths compute the same function. On CPU in float32 off the tape (landscapes), the first layer (a
+few inputs) is one numba pass and each later hidden layer one bmm into a reused buffer, then one numba
+pass (threaded when torch is) writes tanh of the value rows, by a rational
 minimax within 4 ulp, and the tangent (1 - y^2) g; sub-batches of a few MB keep the buffers in cache
 whatever the chunk size. torch's CPU sigmoid runs at ~1 G elements/s per core and tanh at a third of
 that; the numba tanh at ~3. What remains (2 threads, 51x51 PINN grid): bmm of the 50x51 weights, ~60%
@@ -16,6 +17,9 @@ weights (torch's CPU tanh costs ~4x its sigmoid) and the tangent update is one `
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -151,9 +155,13 @@ def _fused_cpu_mlp(
         stop = min(start + step, batch)
         act = inputs.expand(stop - start, -1, -1)
         for i, w in enumerate(weights[:-1]):
-            g = workspace.get("g", (stop - start, w.shape[1], rows), thetas)
-            torch.bmm(w[start:stop], act, out=g)
+            previous = act
             act = workspace.get(f"act{i % 2}", (stop - start, w.shape[1] + 1, rows), thetas)
+            if i == 0:  # a few inputs: their weighted sum in the numba pass beats a bmm of inner size 3
+                _input_layer(w[start:stop].numpy(), inputs.numpy(), act.numpy(), n)
+                continue
+            g = workspace.get("g", (stop - start, w.shape[1], rows), thetas)
+            torch.bmm(w[start:stop], previous, out=g)
             _tanh_layer(g.numpy(), act.numpy(), n)
         torch.bmm(weights[-1][start:stop], act, out=out[start:stop])
     return out[:, :, :n].transpose(1, 2), out[:, :, n:].transpose(1, 2) if n_tangent else None
@@ -199,6 +207,30 @@ def _tanh_column(g, act, n, k):
         out[n + r] = (np.float32(1.0) - out[r] * out[r]) * pre[n + r]
 
 
+@numba.njit(inline="always", fastmath={"contract"}, error_model="numpy")
+def _input_column(w, inputs, act, n, k):
+    """Feature k of `_input_layer_*`: the first layer's pre-activation w[b, j] . inputs, then as
+    `_tanh_column` (inputs [K, rows] hold the coordinates, the direction on tangent rows, and the bias row)."""
+    width, n_in, rows = w.shape[1], w.shape[2], inputs.shape[1]
+    b, j = k // (width + 1), k % (width + 1)
+    out = act[b, j]
+    if j == width:
+        out[:n] = 1.0
+        out[n:] = 0.0
+        return
+    for r in range(rows):
+        out[r] = w[b, j, 0] * inputs[0, r]
+    for c in range(1, n_in):
+        for r in range(rows):
+            out[r] += w[b, j, c] * inputs[c, r]
+    for r in range(rows - n):
+        y = _tanh32(out[r])
+        out[n + r] = (np.float32(1.0) - y * y) * out[n + r]
+        out[r] = y
+    for r in range(rows - n, n):
+        out[r] = _tanh32(out[r])
+
+
 @numba.njit(parallel=True, fastmath={"contract"}, error_model="numpy", cache=True)
 def _tanh_layer_parallel(g, act, n):
     """From pre-activations g [B, W, rows] to act [B, W + 1, rows]: tanh on the n value columns, (1 - y^2) g
@@ -209,17 +241,42 @@ def _tanh_layer_parallel(g, act, n):
 
 @numba.njit(fastmath={"contract"}, error_model="numpy", cache=True)
 def _tanh_layer_serial(g, act, n):
-    """`_tanh_layer_parallel` on the calling thread: a one-thread job starts no numba pool, whose idle
-    threads would compete with the other jobs of a run for the cores."""
+    """`_tanh_layer_parallel` on the calling thread."""
     for k in range(g.shape[0] * (g.shape[1] + 1)):
         _tanh_column(g, act, n, k)
 
 
-def _tanh_layer(g: np.ndarray, act: np.ndarray, n: int) -> None:
-    """The tanh pass on torch's thread count: serial for one thread, numba's pool for more."""
+@numba.njit(parallel=True, fastmath={"contract"}, error_model="numpy", cache=True)
+def _input_layer_parallel(w, inputs, act, n):
+    """The first hidden layer from weights w [B, W, K] (bias last) and inputs [K, rows] to act [B, W + 1,
+    rows], as `_tanh_layer_parallel` does from a bmm's pre-activations."""
+    for k in numba.prange(w.shape[0] * (w.shape[1] + 1)):
+        _input_column(w, inputs, act, n, k)
+
+
+@numba.njit(fastmath={"contract"}, error_model="numpy", cache=True)
+def _input_layer_serial(w, inputs, act, n):
+    """`_input_layer_parallel` on the calling thread."""
+    for k in range(w.shape[0] * (w.shape[1] + 1)):
+        _input_column(w, inputs, act, n, k)
+
+
+def _run_layer(serial: Callable, parallel: Callable, *args: Any) -> None:
+    """A numba layer pass on torch's thread count: serial for one thread (a one-thread job starts no numba
+    pool, whose idle threads would compete with the run's other jobs for the cores), the pool for more."""
     threads = torch.get_num_threads()
     if threads == 1:
-        _tanh_layer_serial(g, act, n)
+        serial(*args)
         return
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    _tanh_layer_parallel(g, act, n)
+    parallel(*args)
+
+
+def _tanh_layer(g: np.ndarray, act: np.ndarray, n: int) -> None:
+    """The tanh pass from a bmm's pre-activations g to act, on torch's thread count."""
+    _run_layer(_tanh_layer_serial, _tanh_layer_parallel, g, act, n)
+
+
+def _input_layer(w: np.ndarray, inputs: np.ndarray, act: np.ndarray, n: int) -> None:
+    """The first hidden layer from its weights and the inputs to act, on torch's thread count."""
+    _run_layer(_input_layer_serial, _input_layer_parallel, w, inputs, act, n)

@@ -90,7 +90,8 @@ def make_directions(
 @dataclass(frozen=True)
 class LandscapeReport:
     """A landscape with its directions and the metadata saved beside it (landscape_<kind>_<dim>d.*).
-    Its timings (`landscape.seconds`) go to the log, not the files, so reruns are byte-identical."""
+    Its timings and the points this job evaluated (fewer after a resume) go to the log, not the files, so
+    a resumed or repeated run writes the same bytes."""
 
     landscape: Landscape
     directions: Directions
@@ -200,7 +201,6 @@ def compute_landscape(
         "n_nonfinite": landscape.n_nonfinite["loss"],
         "n_nonfinite_terms": landscape.n_nonfinite,
         "chunk": landscape.chunk,
-        "evaluated_points": landscape.evaluated_points,
         "direction_cosines": directions.cosines.tolist(),
         "status": "ok",
         "direction_norms": norms.tolist(),
