@@ -157,7 +157,7 @@ def _fused_cpu_mlp(
         for i, w in enumerate(weights[:-1]):
             previous = act
             act = workspace.get(f"act{i % 2}", (stop - start, w.shape[1] + 1, rows), thetas)
-            if i == 0:  # a few inputs: their weighted sum in the numba pass beats a bmm of inner size 3
+            if i == 0 and w.shape[2] == 3:  # (x, t) and the bias: summed in the numba pass, not a bmm
                 _input_layer(w[start:stop].numpy(), inputs.numpy(), act.numpy(), n)
                 continue
             g = workspace.get("g", (stop - start, w.shape[1], rows), thetas)
@@ -209,26 +209,21 @@ def _tanh_column(g, act, n, k):
 
 @numba.njit(inline="always", fastmath={"contract"}, error_model="numpy")
 def _input_column(w, inputs, act, n, k):
-    """Feature k of `_input_layer_*`: the first layer's pre-activation w[b, j] . inputs, then as
-    `_tanh_column` (inputs [K, rows] hold the coordinates, the direction on tangent rows, and the bias row)."""
-    width, n_in, rows = w.shape[1], w.shape[2], inputs.shape[1]
+    """Feature k of `_input_layer_*` for two inputs and the bias row (a PINN's (x, t)): the pre-activation
+    w[b, j] . inputs summed on the fly, then as `_tanh_column`."""
+    width = w.shape[1]
     b, j = k // (width + 1), k % (width + 1)
     out = act[b, j]
     if j == width:
         out[:n] = 1.0
         out[n:] = 0.0
         return
-    for r in range(rows):
-        out[r] = w[b, j, 0] * inputs[0, r]
-    for c in range(1, n_in):
-        for r in range(rows):
-            out[r] += w[b, j, c] * inputs[c, r]
-    for r in range(rows - n):
-        y = _tanh32(out[r])
-        out[n + r] = (np.float32(1.0) - y * y) * out[n + r]
-        out[r] = y
-    for r in range(rows - n, n):
-        out[r] = _tanh32(out[r])
+    w0, w1, w2 = w[b, j, 0], w[b, j, 1], w[b, j, 2]
+    x0, x1, x2 = inputs[0], inputs[1], inputs[2]
+    for r in range(n):
+        out[r] = _tanh32(w0 * x0[r] + w1 * x1[r] + w2 * x2[r])
+    for r in range(inputs.shape[1] - n):
+        out[n + r] = (np.float32(1.0) - out[r] * out[r]) * (w0 * x0[n + r] + w1 * x1[n + r] + w2 * x2[n + r])
 
 
 @numba.njit(parallel=True, fastmath={"contract"}, error_model="numpy", cache=True)
@@ -248,7 +243,7 @@ def _tanh_layer_serial(g, act, n):
 
 @numba.njit(parallel=True, fastmath={"contract"}, error_model="numpy", cache=True)
 def _input_layer_parallel(w, inputs, act, n):
-    """The first hidden layer from weights w [B, W, K] (bias last) and inputs [K, rows] to act [B, W + 1,
+    """The first hidden layer from weights w [B, W, 3] (bias last) and inputs [3, rows] to act [B, W + 1,
     rows], as `_tanh_layer_parallel` does from a bmm's pre-activations."""
     for k in numba.prange(w.shape[0] * (w.shape[1] + 1)):
         _input_column(w, inputs, act, n, k)
