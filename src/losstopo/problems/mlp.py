@@ -10,8 +10,8 @@ few inputs) is one numba pass and each later hidden layer one bmm into a reused 
 pass (threaded when torch is) writes tanh of the value rows, by a rational
 minimax within 4 ulp, and the tangent (1 - y^2) g; sub-batches of a few MB keep the buffers in cache
 whatever the chunk size. torch's CPU sigmoid runs at ~1 G elements/s per core and tanh at a third of
-that; the numba tanh at ~3. What remains (2 threads, 51x51 PINN grid): bmm of the 50x51 weights, ~60%
-of the time at ~65% of the matmul peak; the numba pass ~30%, bound by memory traffic more than math.
+that; the numba tanh at ~3. What remains (2 threads, 51x51 PINN grid): bmm of the 50x51 weights, about
+half the time at ~75% of the matmul peak; the numba passes ~40%, bound by memory traffic more than math.
 Elsewhere (taped, float64, CUDA) tanh is 2 sigmoid(2h) - 1 with the affine parts folded into the
 weights (torch's CPU tanh costs ~4x its sigmoid) and the tangent update is one `sigmoid_backward`.
 """
