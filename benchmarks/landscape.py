@@ -183,14 +183,15 @@ def run_case(name: str, methods: dict[str, Method], n_points: int, flops: float,
     engine = {m.device: medians[label] for label, m in methods.items() if m.engine}
     baseline = next(iter(values.values()))
     print(f"\n{name}: {n_points} points, {flops / 1e6:.1f} MFLOP per point (the network's multiply-adds)")
-    print(f"  {'method':<36}{'device':>7}{'median s':>9}{'runs (s)':>22}{'loop/engine':>12}{'points/s':>10}"
+    width = max(len(" ".join(f"{v:.2f}" for v in runs)) for runs in times.values()) + 2
+    print(f"  {'method':<36}{'device':>7}{'median s':>9}{'runs (s)':>{width}}{'loop/engine':>12}{'points/s':>10}"
           f"{'GFLOP/s':>9}{'of peak':>8}{'max rel dev':>12}")
     for label, method in methods.items():
         t = medians[label]
         rate = flops * n_points / t / 1e9
         dev = np.max(np.abs(values[label] - baseline) / np.abs(baseline))
         runs = " ".join(f"{v:.2f}" for v in times[label])
-        print(f"  {label:<36}{method.device:>7}{t:9.2f}{runs:>22}{t / engine[method.device]:12.2f}"
+        print(f"  {label:<36}{method.device:>7}{t:9.2f}{runs:>{width}}{t / engine[method.device]:12.2f}"
               f"{n_points / t:10.0f}{rate:9.1f}{rate / peaks[method.device]:8.1%}{dev:12.1e}")
     for label, method in methods.items():
         if method.engine:
