@@ -5,11 +5,11 @@ directional input derivative alongside the value (forward-mode by hand), which a
 Activations are features-major [B, width + 1, rows] whose last row is 1 for value rows and 0 for
 tangent rows, so one bmm applies weights and biases to values and tangents at once.
 
-Two paths compute the same function. On CPU in float32 off the tape (landscapes), the first layer (a
-few inputs) is one numba pass and each later hidden layer one bmm into a reused buffer, then one numba
-pass (threaded when torch is) writes tanh of the value rows, by a rational
-minimax within 4 ulp, and the tangent (1 - y^2) g; sub-batches of a few MB keep the buffers in cache
-whatever the chunk size. torch's CPU sigmoid runs at ~1 G elements/s per core and tanh at a third of
+Two paths compute the same function. On CPU in float32 off the tape (landscapes), a first layer of two
+inputs (a PINN's x, t) is one numba pass, and each other hidden layer one bmm into a reused buffer, then
+one numba pass (threaded when torch is) that writes tanh of the value rows, by a rational minimax
+within 4 ulp, and the tangent (1 - y^2) g; sub-batches of a few MB keep the buffers in cache whatever
+the chunk size. torch's CPU sigmoid runs at ~1 G elements/s per core and tanh at a third of
 that; the numba tanh at ~3. What remains (2 threads, 51x51 PINN grid): bmm of the 50x51 weights, about
 half the time at ~75% of the matmul peak; the numba passes ~40%, bound by memory traffic more than math.
 Elsewhere (taped, float64, CUDA) tanh is 2 sigmoid(2h) - 1 with the affine parts folded into the
