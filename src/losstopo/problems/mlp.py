@@ -190,16 +190,26 @@ def _tanh32(x):
     return x * p / q
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _feature(act, n, k):
+    """Sample b, feature j and act's row of a layer pass's flat index k; the last feature is the bias
+    row, written here (1 on the n value columns, 0 on tangents)."""
+    features = act.shape[1]
+    b, j = k // features, k % features
+    out = act[b, j]
+    if j == features - 1:
+        out[:n] = 1.0
+        out[n:] = 0.0
+    return b, j, out
+
+
 @numba.njit(inline="always", fastmath={"contract"}, error_model="numpy")
 def _tanh_column(g, act, n, k):
     """Feature k of `_tanh_layer`'s flat (sample, feature) index: tanh values, tangents or bias row."""
-    width, rows = g.shape[1], g.shape[2]
-    b, j = k // (width + 1), k % (width + 1)
-    out = act[b, j]
-    if j == width:
-        out[:n] = 1.0
-        out[n:] = 0.0
+    b, j, out = _feature(act, n, k)
+    if j == g.shape[1]:
         return
+    rows = g.shape[2]
     pre = g[b, j]
     for r in range(n):
         out[r] = _tanh32(pre[r])
@@ -211,12 +221,8 @@ def _tanh_column(g, act, n, k):
 def _input_column(w, inputs, act, n, k):
     """Feature k of `_input_layer_*` for two inputs and the bias row (a PINN's (x, t)): the pre-activation
     w[b, j] . inputs summed on the fly, then as `_tanh_column`."""
-    width = w.shape[1]
-    b, j = k // (width + 1), k % (width + 1)
-    out = act[b, j]
-    if j == width:
-        out[:n] = 1.0
-        out[n:] = 0.0
+    b, j, out = _feature(act, n, k)
+    if j == w.shape[1]:
         return
     w0, w1, w2 = w[b, j, 0], w[b, j, 1], w[b, j, 2]
     x0, x1, x2 = inputs[0], inputs[1], inputs[2]
