@@ -185,3 +185,21 @@ def test_reused_buffers_do_not_change_values(pinn):
     pinn.loss_terms(thetas[:3] * 2)
     second = pinn.loss_terms(thetas)["loss"]
     assert torch.equal(first, second) and pinn.workspace.buffers
+
+
+def test_test_term_is_the_prediction_error_at_grid_points():
+    """L_test of each vector equals the squared error of `predict` against sin(x - beta t) at its points."""
+    config = ConvectionConfig(beta=3.0, hidden=(8, 8), n_x=32, n_t=16, n_f=40, n_test=50, dtype=torch.float64)
+    pinn, plain = ConvectionPINN(config), ConvectionPINN(ConvectionConfig(**{**config.__dict__, "n_test": 0}))
+    thetas = torch.stack([pinn.init(seed) for seed in range(3)])
+    terms = pinn.loss_terms(thetas)
+    x, t = pinn.test_inputs[:, 0].numpy(), pinn.test_inputs[:, 1].numpy()
+    col, row = np.rint(x / (2 * math.pi / 32)).astype(int), np.rint(t * 15).astype(int)
+    assert len({(r, c) for r, c in zip(row, col)}) == 50
+    for b, theta in enumerate(thetas):
+        expected = np.mean((pinn.predict(theta)[row, col] - exact_solution(x, t, 3.0)) ** 2)
+        assert float(terms["test"][b]) == pytest.approx(expected, rel=1e-10)
+    assert set(plain.loss_terms(thetas)) == {"ic", "bc", "r", "loss"}
+    assert torch.equal(terms["loss"], plain.loss_terms(thetas)["loss"])
+    with pytest.raises(ValueError, match="n_test=513"):
+        ConvectionConfig(n_x=32, n_t=16, n_f=40, n_test=513)

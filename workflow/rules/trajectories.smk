@@ -60,6 +60,7 @@ rule train_balancing:
             "beta": TR["balancing"]["beta"],
             "hidden": TR["balancing"]["hidden"],
             "n_f": TR["balancing"]["n_f"],
+            "n_test": TR["balancing"]["n_test"],
             "data_seed": TR["seed"],
         },
         train=TR["balancing"]["train"],
@@ -123,9 +124,9 @@ rule fig_n8_loss_balancing:
     conda:
         "../../envs/losstopo.yaml"
     params:
-        titles=["NV: L_r", "NV: total loss", "PCA: L_r", "PCA: total loss"],
+        titles=["NV: L_r", "NV: L_test", "PCA: L_r", "PCA: L_test"],
         suptitle=rf"Loss balancing from one initialisation, PINN $\beta$={fmt(TR['balancing']['beta'])}",
-        term=["r", "loss", "r", "loss"],
+        term=["r", "test", "r", "test"],
         colour="loss",
     script:
         "../scripts/fig_neurovis_panels.py"

@@ -6,7 +6,9 @@ Loss = L_ic + L_bc + c_r * L_r with
   L_bc = mean((u(0, t_j) - u(2pi, t_j))^2)         on the t grid (periodicity),
   L_r  = mean((u_t + beta u_x)^2)                  on N_f collocation points drawn from the grid's interior.
 The residual u_t + beta u_x is the derivative of u along the input direction (beta, 1), carried
-forward through the network by `batched_mlp`.
+forward through the network by `batched_mlp`. With `n_test` > 0 the terms also hold
+  L_test = mean((u - sin(x - beta t))^2)          on n_test points drawn from the x-t grid,
+the prediction error on the test domain that paper N draws landscapes of (not part of the loss).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ConvectionConfig:
     n_x: int = 256
     n_t: int = 100
     n_f: int = 100
+    n_test: int = 0
     data_seed: int = 0
     dtype: torch.dtype = field(default=torch.float32)
 
@@ -42,6 +45,9 @@ class ConvectionConfig:
             raise ValueError("n_x, n_t and n_f must be positive")
         if self.n_f > (self.n_x - 1) * (self.n_t - 1):
             raise ValueError(f"n_f={self.n_f} exceeds the interior of the {self.n_x}x{self.n_t} grid")
+        if not 0 <= self.n_test <= self.n_x * self.n_t:
+            raise ValueError(f"n_test={self.n_test} must lie in [0, {self.n_x * self.n_t}] (the {self.n_x}x"
+                             f"{self.n_t} grid)")
 
 
 def exact_solution(x: np.ndarray, t: np.ndarray, beta: float) -> np.ndarray:
@@ -75,6 +81,9 @@ class ConvectionPINN:
         # One input matrix for all loss terms; the residual rows come first (they carry tangents).
         self.inputs = torch.cat([collocation, initial, lower, upper])
         self.u0 = torch.sin(initial[:, 0])
+        test = torch.as_tensor(rng.choice(self.grid.shape[0], size=config.n_test, replace=False))
+        self.test_inputs = self.grid[test]
+        self.test_u = torch.tensor(self.u_exact.ravel()[test.numpy()], dtype=dt)
         self.direction = torch.tensor([config.beta, 1.0], dtype=dt)
         self.workspace = Workspace()
 
@@ -85,7 +94,7 @@ class ConvectionPINN:
         return self.spec.flatten(dict(module.named_parameters()))
 
     def loss_terms(self, thetas: Tensor) -> dict[str, Tensor]:
-        """L_ic, L_bc, L_r and the total for a batch of parameter vectors [B, P]; each [B]."""
+        """L_ic, L_bc, L_r, the total (and L_test if n_test > 0) for parameter vectors [B, P]; each [B]."""
         c = self.config
         taped = torch.is_grad_enabled() and thetas.requires_grad  # reused buffers only off the tape
         u, residual = batched_mlp(self.spec, thetas, self.inputs.to(thetas.device), c.n_f,
@@ -99,6 +108,9 @@ class ConvectionPINN:
             "r": (residual[..., 0] ** 2).mean(dim=1),
         }
         terms["loss"] = terms["ic"] + terms["bc"] + c.c_r * terms["r"]
+        if c.n_test:
+            u_test, _ = batched_mlp(self.spec, thetas, self.test_inputs.to(thetas.device))
+            terms["test"] = ((u_test[..., 0] - self.test_u.to(thetas.device)) ** 2).mean(dim=1)
         return terms
 
     def loss(self, theta: Tensor) -> Tensor:
