@@ -60,6 +60,11 @@ def stage_settings(experiment, stage):
     return merged(config[stage], section.get(stage, {}))
 
 
+def experiment_gpus(experiment):
+    """GPUs a training or landscape job of `experiment` asks a scheduler for (its `gpus`; 0 if none)."""
+    return (config.get(experiment) or {}).get("gpus", 0)
+
+
 def landscape_kinds(experiment):
     return stage_settings(experiment, "landscape")["kinds"]
 

@@ -17,6 +17,7 @@ rule landscape:
         runtime=60,
         mem_mb=lambda w: 1000
         + stage_settings(w.experiment, "landscape")["chunk_memory_mb"],
+        gpu=lambda w: experiment_gpus(w.experiment),
     params:
         landscape=landscape_params,
     script:
