@@ -32,7 +32,6 @@ from train import train  # noqa: E402
 
 from losstopo import api, artifacts  # noqa: E402
 from losstopo.cli import main as cli  # noqa: E402
-from losstopo.problems import registry  # noqa: E402
 
 STEPS = 41
 
@@ -59,7 +58,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    registry.BUILDERS.setdefault("module", "losstopo.problems.user:build")
     work = Path(tempfile.mkdtemp(prefix="losstopo_bench_"))
     checkpoint = train(work / "ckpt", epochs=3)[-1]
     options = [

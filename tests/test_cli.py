@@ -1,41 +1,28 @@
-"""The `losstopo` CLI against the workflow-entry path: same files, same arrays bitwise; bad inputs.
-
-The workflow path is what `import_model.py` and the per-model stage scripts run: `import_checkpoint` +
-`save_imported` into a run folder, then `load_problem` and the `losstopo.api` stage functions.
-"""
+"""The `losstopo` CLI against a `models:` entry of the real workflow: same arrays bitwise; bad inputs."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
-from losstopo import api, artifacts
-from losstopo.config import merged
+from conftest import SNAKEMAKE
+from losstopo import api
 from losstopo.cli import main
-from losstopo.problems import registry
-from losstopo.problems.user import import_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 from train import train  # noqa: E402
 
-torch.set_num_threads(1)
 SMALL = {
     "hessian": {"max_iter": 20, "trace_rtol": 0.1, "trace_max_samples": 10, "esd_runs": 1, "esd_steps": 10},
     "landscape": {"kinds": ["random", "hessian"], "steps": 11},
 }
-
-
-@pytest.fixture(autouse=True)
-def module_builder(monkeypatch):
-    """The registry line for "module" problems (until the lead adds it to registry.BUILDERS)."""
-    monkeypatch.setitem(registry.BUILDERS, "module", "losstopo.problems.user:build")
 
 
 @pytest.fixture(scope="module")
@@ -59,52 +46,38 @@ def write_config(path: Path, models: dict) -> Path:
     return path
 
 
-def workflow_path(name: str, settings: dict, checkpoint: str, run: Path) -> dict:
-    """What the workflow's import_model, hessian, landscape and topology jobs compute for one run."""
-    imported = import_checkpoint(name, settings, checkpoint)
-    api.save_imported(imported, run / "model.pt", run / "metrics.json")
-    s = {stage: merged(api.DEFAULTS[stage], settings.get(stage)) for stage in api.DEFAULTS}
-    problem, theta, spec = artifacts.load_problem(run / "model.pt", s["hessian"]["dtype"])
-    hessian = api.compute_hessian(problem, theta, s["hessian"], spec)
-    results = {"eigvecs": hessian.eigvecs}
-    for kind in s["landscape"]["kinds"]:
-        job = api.landscape_job(s["landscape"], kind, 2)
-        problem, theta, spec = artifacts.load_problem(run / "model.pt", job["dtype"])
-        report = api.compute_landscape(
-            problem, theta, spec, kind, 2, job, eigvecs=hessian.eigvecs, device="cpu"
-        )
-        results[kind] = (report.loss, api.compute_topology(report.loss, report.axes, s["topology"]).summary())
-    return results
+def workflow_run(work: Path, config: Path, files: list[str]) -> None:
+    """The real workflow (import_model, hessian, landscape, topology jobs) building `files` in `work`."""
+    run = subprocess.run(
+        [SNAKEMAKE, "--snakefile", ROOT / "workflow/Snakefile", "--directory", work, "--cores", "2",
+         "--configfile", config, "--show-failed-logs", *files],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
 
+@pytest.mark.e2e
 def test_cli_analyze_equals_the_workflow_entry_bitwise(tmp_path, checkpoints):
+    """One checkpoint of the example through a `models:` entry of the workflow and through the CLI."""
     config = write_config(tmp_path / "config.yaml", {"cnn": entry(checkpoints)})
     out = tmp_path / "cli"
-    assert (
-        main(
-            [
-                "analyze",
-                "--config",
-                str(config),
-                "--checkpoint",
-                str(checkpoints[1]),
-                "--out",
-                str(out),
-                "--device",
-                "cpu",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    expected = workflow_path("cnn", entry(checkpoints), str(checkpoints[1]), tmp_path / "run")
-    np.testing.assert_array_equal(np.load(out / "eigvecs.npy"), expected["eigvecs"])
+    command = ["analyze", "--config", str(config), "--checkpoint", str(checkpoints[1]), "--out", str(out)]
+    assert main([*command, "--device", "cpu", "--quiet"]) == 0
+    run = Path("results/cnn") / checkpoints[1].stem
+    stages = [f"{stage}_{kind}_2d.{ext}" for kind in ("random", "hessian")
+              for stage, ext in (("landscape", "npz"), ("topology", "json"))]
+    workflow = tmp_path / "workflow.yaml"  # the schema's defaults for every global section, as the CLI's
+    workflow.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()),
+                                        "pinn": {"betas": [1], "learning_rates": [1.0], "seeds": [0]}}))
+    workflow_run(tmp_path / "work", workflow, [str(run / name) for name in ["hessian.json", *stages]])
+    run = tmp_path / "work" / run
+    np.testing.assert_array_equal(np.load(out / "eigvecs.npy"), np.load(run / "eigvecs.npy"))
     for kind in ("random", "hessian"):
-        with np.load(out / f"landscape_{kind}_2d.npz") as data:
-            assert data["loss"].shape == (11, 11)
-            np.testing.assert_array_equal(data["loss"], expected[kind][0])
+        with np.load(out / f"landscape_{kind}_2d.npz") as cli, np.load(run / f"landscape_{kind}_2d.npz") as wf:
+            assert cli["loss"].shape == (11, 11)
+            np.testing.assert_array_equal(cli["loss"], wf["loss"])
         summary = json.loads((out / f"topology_{kind}_2d.json").read_text())
-        assert summary == json.loads(json.dumps(expected[kind][1]))
+        assert summary == json.loads((run / f"topology_{kind}_2d.json").read_text())
         for ext in ("vti", "png"):
             assert (out / f"landscape_{kind}_2d.{ext}").stat().st_size > 0
         assert (out / f"topology_{kind}_2d.png").stat().st_size > 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import TINY
 from losstopo.config import ConfigError, load_config, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,3 +128,38 @@ def test_jobs_find_the_workflows_own_library_without_an_install():
     lacks losstopo import this workflow's src/losstopo."""
     link = ROOT / "workflow/scripts/losstopo"
     assert link.is_symlink() and link.resolve() == (ROOT / "src/losstopo").resolve()
+
+
+def test_image_landscapes_ask_for_the_experiments_gpus(tmp_path):
+    """`unet_crf.gpus` reaches its training and landscape jobs (sbatch --gpus), not the PINN's jobs."""
+    config = tmp_path / "gpus.yaml"
+    config.write_text(yaml.safe_dump({"unet_crf": {"gpus": 1}}))
+    run = subprocess.run(
+        [Path(sys.executable).parent / "snakemake", "fig_p4_unet_crf", "fig_t2_pinn_failure", "-n",
+         "--cores", "1", "--snakefile", str(ROOT / "workflow/Snakefile"), "--configfile", str(TINY),
+         str(config), "--directory", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    jobs = run.stdout.split("\nrule ")[1:]
+    gpu = {(job.split(":")[0], "gpu=1" in job) for job in jobs if "results/" in job}
+    assert ("train_unet_crf", True) in gpu and ("landscape", True) in gpu
+    assert ("train_pinn", False) in gpu and ("landscape", False) in gpu
+    assert ("train_unet_crf", False) not in gpu and ("hessian", True) not in gpu
+
+
+def test_a_bad_model_entry_stops_before_any_job(tmp_path):
+    """A `models:` entry is checked at parse time: a missing checkpoint is named, and nothing runs."""
+    config = tmp_path / "models.yaml"
+    config.write_text(yaml.safe_dump({"models": {"cnn": {
+        "module": f"{ROOT}/examples/cnn.py:make_model", "batches": f"{ROOT}/examples/cnn.py:eval_batches",
+        "loss": "cross_entropy", "checkpoints": [str(tmp_path / "epoch9.pt")]}}}))
+    run = subprocess.run(
+        [Path(sys.executable).parent / "snakemake", "-n", "--cores", "1", "--snakefile",
+         str(ROOT / "workflow/Snakefile"), "--configfile", str(TINY), str(config), "--directory", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "rule " not in run.stdout
+    assert f"models.cnn: checkpoint file '{tmp_path / 'epoch9.pt'}' does not exist" in out
+    assert not (tmp_path / "results").exists()

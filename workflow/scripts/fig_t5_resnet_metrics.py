@@ -44,7 +44,7 @@ def main(smk) -> None:
                 label, colour = VARIANTS.get(variant, (variant, None))
                 ax.scatter(runs[column], runs[ml], color=colour, label=label, s=30)
                 for _, run in runs.iterrows():
-                    ax.annotate(f"seed {run['seed']}", (run[column], run[ml]), fontsize=6, xytext=(3, 3),
+                    ax.annotate(f"seed {run['seed']:g}", (run[column], run[ml]), fontsize=6, xytext=(3, 3),
                                 textcoords="offset points")
             ax.set_xlabel(f"{LABELS[tda]} ({kind} landscape)")
             ax.set_ylabel(LABELS.get(ml, ml.replace("_", " ")))
