@@ -262,13 +262,14 @@ def draw_landscape(
             )
         labels = ("PC1", "PC2") if directions.kind == "pca" else (r"$\alpha_1$", r"$\alpha_2$")
         plot_surface(fig.add_subplot(1, 2, 2, projection="3d"), axes, loss, labels=labels)
+        fig.subplots_adjust(left=0.07, right=0.97, bottom=0.12, top=0.88, wspace=0.12)  # tight_layout: 2 draws
     else:
         n_pairs = dim * (dim - 1) // 2
         cols = 3
         n_rows = (n_pairs + cols - 1) // cols
         fig, axs = plt.subplots(n_rows, cols, figsize=(4.2 * cols, 3.8 * n_rows))
         plot_center_slices(list(np.ravel(axs))[:n_pairs], axes, loss)
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.suptitle(title)
-    fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
