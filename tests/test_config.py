@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import copy
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import TINY
+from conftest import SNAKEMAKE, TINY
 from losstopo.config import ConfigError, load_config, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def dry_run(*args: str) -> subprocess.CompletedProcess:
+    """`snakemake -n` from the repository root with `args` (targets, config files, a working directory)."""
+    return subprocess.run([SNAKEMAKE, "-n", "--cores", "1", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 DEFAULT = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 
@@ -71,10 +76,7 @@ def test_defaults_are_filled():
 def test_snakemake_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"pinn": {"seeds": [], "betas": [1, -2]}}))
-    run = subprocess.run(
-        [Path(sys.executable).parent / "snakemake", "-n", "--cores", "1", "--configfile", str(bad)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    run = dry_run("--configfile", str(bad))
     assert run.returncode != 0
     assert "pinn.seeds: [] should be non-empty" in run.stdout + run.stderr
     assert "pinn.betas[1]: -2 is less than the minimum of 0" in run.stdout + run.stderr
@@ -89,10 +91,7 @@ def test_absent_real_data_offline_stops_before_any_job(tmp_path, experiment, sou
     config = tmp_path / "real.yaml"
     config.write_text(yaml.safe_dump({"targets": [target], "data": {"root": str(tmp_path / "nowhere")},
                                       experiment: {"source": source}}))
-    run = subprocess.run(
-        [Path(sys.executable).parent / "snakemake", "-n", "--cores", "1", "--configfile", str(config)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    run = dry_run("--configfile", str(config))
     out = run.stdout + run.stderr
     assert run.returncode != 0 and "rule train_" not in run.stdout
     assert str(tmp_path / "nowhere") in out and named in out and "download" in out
@@ -101,12 +100,8 @@ def test_absent_real_data_offline_stops_before_any_job(tmp_path, experiment, sou
 @pytest.mark.parametrize("config_file, jobs", [("config/config.yaml", 122), ("tests/config/tiny.yaml", 14)])
 def test_one_figure_plans_exactly_what_it_needs(tmp_path, config_file, jobs):
     """Regenerating one figure plans only its own jobs, however many experiments the config holds."""
-    run = subprocess.run(
-        [Path(sys.executable).parent / "snakemake", "fig_t6_pinn_metrics", "-n", "--cores", "1",
-         "--snakefile", str(ROOT / "workflow/Snakefile"), "--configfile", str(ROOT / config_file),
-         "--directory", str(tmp_path), "--quiet", "rules"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    run = dry_run("fig_t6_pinn_metrics", "--snakefile", str(ROOT / "workflow/Snakefile"), "--configfile",
+                  str(ROOT / config_file), "--directory", str(tmp_path), "--quiet", "rules")
     assert run.returncode == 0, run.stderr[-2000:]
     total = [line.split()[-1] for line in run.stdout.splitlines() if line.startswith("total")]
     assert total and set(total) == {str(jobs)}, run.stdout[-2000:]
@@ -134,12 +129,8 @@ def test_image_landscapes_ask_for_the_experiments_gpus(tmp_path):
     """`unet_crf.gpus` reaches its training and landscape jobs (sbatch --gpus), not the PINN's jobs."""
     config = tmp_path / "gpus.yaml"
     config.write_text(yaml.safe_dump({"unet_crf": {"gpus": 1}}))
-    run = subprocess.run(
-        [Path(sys.executable).parent / "snakemake", "fig_p4_unet_crf", "fig_t2_pinn_failure", "-n",
-         "--cores", "1", "--snakefile", str(ROOT / "workflow/Snakefile"), "--configfile", str(TINY),
-         str(config), "--directory", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    run = dry_run("fig_p4_unet_crf", "fig_t2_pinn_failure", "--snakefile", str(ROOT / "workflow/Snakefile"),
+                  "--configfile", str(TINY), str(config), "--directory", str(tmp_path))
     assert run.returncode == 0, run.stderr[-2000:]
     jobs = run.stdout.split("\nrule ")[1:]
     gpu = {(job.split(":")[0], "gpu=1" in job) for job in jobs if "results/" in job}
@@ -154,11 +145,8 @@ def test_a_bad_model_entry_stops_before_any_job(tmp_path):
     config.write_text(yaml.safe_dump({"models": {"cnn": {
         "module": f"{ROOT}/examples/cnn.py:make_model", "batches": f"{ROOT}/examples/cnn.py:eval_batches",
         "loss": "cross_entropy", "checkpoints": [str(tmp_path / "epoch9.pt")]}}}))
-    run = subprocess.run(
-        [Path(sys.executable).parent / "snakemake", "-n", "--cores", "1", "--snakefile",
-         str(ROOT / "workflow/Snakefile"), "--configfile", str(TINY), str(config), "--directory", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    run = dry_run("--snakefile", str(ROOT / "workflow/Snakefile"), "--configfile", str(TINY), str(config),
+                  "--directory", str(tmp_path))
     out = run.stdout + run.stderr
     assert run.returncode != 0 and "rule " not in run.stdout
     assert f"models.cnn: checkpoint file '{tmp_path / 'epoch9.pt'}' does not exist" in out

@@ -39,7 +39,7 @@ rule train_resnet20:
     resources:
         runtime=120,
         mem_mb=4000,
-        gpu=config["resnet20"]["gpus"],
+        gpu=experiment_gpus("resnet20"),
     params:
         problem=resnet_problem,
         train={

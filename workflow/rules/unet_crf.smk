@@ -35,7 +35,7 @@ rule train_unet_crf:
     resources:
         runtime=120,
         mem_mb=4000,
-        gpu=config["unet_crf"]["gpus"],
+        gpu=experiment_gpus("unet_crf"),
     params:
         problem=unet_problem,
         train=lambda w: {
