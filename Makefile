@@ -28,6 +28,7 @@ slurm-deps:
 lint: $(VENV)/installed
 	$(VENV)/bin/snakemake --lint
 	$(VENV)/bin/snakefmt --check workflow
+	$(VENV)/bin/ruff check src tests workflow/scripts benchmarks examples
 
 bench: $(VENV)/installed
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

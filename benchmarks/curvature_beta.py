@@ -30,7 +30,6 @@ from losstopo.problems.registry import make_problem
 from losstopo.training.optimize import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 FIELDS = ["n_f", "beta", "seed", "rel_l2_error", "mean_abs_error", "loss", "loss_ic", "loss_bc", "loss_r",
           "iterations", "converged", "top_eigenvalue", "eigenvalues", "eigen_converged", "trace",
           "trace_stderr", "trace_samples", "n_hvp", "train_seconds", "hessian_seconds"]
@@ -176,7 +175,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    config = load_config(args.config, SCHEMA)
+    config = load_config(args.config)
     if args.iterations is not None:
         config["pinn"]["iterations"] = args.iterations
     out = Path(args.out)

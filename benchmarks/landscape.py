@@ -37,6 +37,7 @@ from losstopo.problems.convection import ConvectionConfig, ConvectionPINN
 from losstopo.problems.mlp import MLP
 from losstopo.problems.module import ModuleProblem
 
+
 def copy_into(module: nn.Module, spec: ParamSpec, theta: Tensor) -> None:
     """The loop's weight update: write a flat vector into the module's parameters in place."""
     with torch.no_grad():

@@ -32,6 +32,7 @@ from train import train  # noqa: E402
 
 from losstopo import api, artifacts  # noqa: E402
 from losstopo.cli import main as cli  # noqa: E402
+from losstopo.settings import LandscapeSettings  # noqa: E402
 
 STEPS = 41
 
@@ -79,7 +80,7 @@ def main() -> None:
     ]
     assert cli(["landscape", *options, "--out", str(work / "warm")]) == 0
     problem, theta, spec = artifacts.load_problem(work / "warm" / "model.pt", "float32")
-    job = api.landscape_job(api.DEFAULTS["landscape"], "random", 2) | {"steps": STEPS}
+    job = LandscapeSettings().job("random", 2) | {"steps": STEPS}
     model = make_model()
     model.load_state_dict(torch.load(checkpoint))
     batches = eval_batches()

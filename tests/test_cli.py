@@ -10,10 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import SNAKEMAKE
+
 from losstopo import api
-from losstopo.cli import main
+from losstopo.cli import NOT_OPTIONS, _option, _scalar_fields, main, parser, settings_from
+from losstopo.settings import (
+    KINDS,
+    STAGES,
+    DirectionSettings,
+    HessianSettings,
+    LandscapeSettings,
+    TopologySettings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -126,7 +134,7 @@ def test_stage_commands_chain_to_the_analyze_files(tmp_path, checkpoints):
     assert main(["topology", "--kind", "hessian", "--out", str(out), "--quiet"]) == 0
     with np.load(out / "landscape_hessian_2d.npz") as data:
         loss, axes = data["loss"], data["axes"]
-    oracle = api.compute_topology(loss, axes, api.DEFAULTS["topology"]).summary()
+    oracle = api.compute_topology(loss, axes, TopologySettings().to_dict()).summary()
     assert json.loads((out / "topology_hessian_2d.json").read_text()) == json.loads(json.dumps(oracle))
     assert loss.shape == (9, 9) and loss[4, 4] == loss.min()  # odd steps: the trained model is the centre
 
@@ -137,6 +145,38 @@ def test_help_of_each_command(command, capsys):
         main([command, "--help"])
     assert info.value.code == 0
     assert "--out" in capsys.readouterr().out
+
+
+def test_every_settings_field_has_its_option_with_the_schemas_words(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for stage, settings in STAGES.items():
+        for name, _ in _scalar_fields(settings):
+            assert name in NOT_OPTIONS or _option(stage, name) in text, (stage, name)
+    for option in ("--hessian-seed", "--landscape-dtype", "--distance", "--no-ignore-bias", "--k", "--kind"):
+        assert option in text
+    assert "cap on Lanczos steps (default 100)" in text
+    assert "(default random 1.0, hessian 0.5, pca 1.0; sets every kind's)" in text
+
+
+def test_options_set_the_settings_fields_they_name():
+    """Options go over an entry's overrides, which go over the config's sections; a direction option sets
+    every kind's field; --steps sets the points of the --dim landscape only."""
+    options = ["--top-k", "6", "--hessian-seed", "3", "--tol", "1e-3", "--max-iter", "7", "--kind", "hessian",
+               "--dim", "3", "--steps", "5", "--distance", "0.2", "--no-ignore-bias", "--landscape-dtype",
+               "float64", "--connectivity", "knn", "--k", "3", "--persistence-threshold", "0.5"]
+    args = parser().parse_args(["analyze", "--out", "o", *options])
+    stages = {"hessian": {"max_iter": 8, "esd_runs": 3}, "landscape": {"seed": 4, "steps": 11}}
+    s = settings_from(args, {"hessian": {"max_iter": 9, "esd_runs": 2}}, stages)
+    hessian = HessianSettings(top_k=6, tol=1e-3, max_iter=7, esd_runs=2, seed=3)
+    assert s.hessian == hessian and s.topology == TopologySettings("knn", 3, 0.5)
+    land = s.landscape
+    assert land.kinds == ("hessian",) and (land.steps, land.steps_3d, land.steps_4d) == (11, 5, 9)
+    assert (land.seed, land.dtype) == (4, "float64")
+    for kind in KINDS:
+        default = getattr(LandscapeSettings(), kind)
+        assert getattr(land, kind) == DirectionSettings(default.normalization, 0.2, False)
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import SNAKEMAKE, TINY
-from losstopo.config import ConfigError, load_config, validate_config
+
+from losstopo.config import SCHEMA_PATH, ConfigError, load_config, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,6 @@ def dry_run(*args: str) -> subprocess.CompletedProcess:
     """`snakemake -n` from the repository root with `args` (targets, config files, a working directory)."""
     return subprocess.run([SNAKEMAKE, "-n", "--cores", "1", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
-SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 DEFAULT = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 
 
@@ -38,7 +37,7 @@ def broken(path: list, value=None, delete: bool = False) -> dict:
 
 @pytest.mark.parametrize("config_file", ["config/config.yaml", "config/paper.yaml", "tests/config/tiny.yaml"])
 def test_shipped_configs_are_valid(config_file):
-    config = load_config(ROOT / config_file, SCHEMA)
+    config = load_config(ROOT / config_file, SCHEMA_PATH)
     assert config["hessian"]["top_k"] >= 4 and config["figures"]["lr"] in config["pinn"]["learning_rates"]
 
 
@@ -61,13 +60,13 @@ def test_shipped_configs_are_valid(config_file):
 )
 def test_bad_config_names_the_key(config, named):
     with pytest.raises(ConfigError) as err:
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA_PATH)
     assert named in str(err.value)
 
 
 def test_defaults_are_filled():
     config = broken(["hessian"], delete=True)
-    validate_config(config, SCHEMA)
+    validate_config(config, SCHEMA_PATH)
     assert config["hessian"]["top_k"] == 4 and config["hessian"]["dtype"] == "float64"
     assert config["landscape"]["hessian"]["normalization"] == "none"
     assert config["landscape"]["random"]["normalization"] == "filter"

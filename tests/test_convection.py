@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_pinn
+
 from losstopo.problems.convection import ConvectionConfig, ConvectionPINN, exact_solution
 from losstopo.problems.mlp import MLP
 from losstopo.training.optimize import TrainConfig, train

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from losstopo.problems.ising import CophySchedule, IsingConfig, IsingProblem, ground_state, ising_hamiltonian
+from losstopo.problems.ising import IsingConfig, IsingProblem, ground_state, ising_hamiltonian
 from losstopo.problems.mlp import MLP
 from losstopo.problems.registry import make_problem
-from losstopo.training.balancing import EqualWeights, train_balanced
+from losstopo.training.balancing import CophySchedule, EqualWeights, train_balanced
 
 
 def naive_hamiltonian(n: int, h: float, j: float, periodic: bool) -> np.ndarray:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_pinn
 
 from losstopo.landscape import given_directions, pca_directions, random_directions, target_direction
 from losstopo.problems.base import ParamSpec
-from conftest import tiny_pinn
 
 CONV_SPEC = ParamSpec.from_shapes([("conv.weight", (6, 3, 3, 3)), ("conv.bias", (6,)),
                                    ("fc.weight", (4, 24)), ("fc.bias", (4,)), ("scale", ())])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_classifier, tiny_pinn, tiny_regression
+
 from losstopo.landscape import grid_losses, plan_chunk, random_directions, uniform_axes
 from losstopo.landscape.grid import probe_bytes_per_point
 

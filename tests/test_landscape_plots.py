@@ -6,12 +6,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from types import SimpleNamespace  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from losstopo.plots.landscape import (  # noqa: E402
     center_slice,
+    draw_landscape_report,
     log_levels,
     plot_center_slices,
     plot_contour,
@@ -60,3 +63,19 @@ def test_center_slices():
     with pytest.raises(ValueError, match="6 axis pairs"):
         plot_center_slices(list(axs.ravel())[:3], axes, values)
     plt.close("all")
+
+
+def test_the_stage_figure_draws_the_landscape_or_says_why_not(tmp_path):
+    """The landscape stage's .png: contour and surface (2-D), centre slices (3-D), or a message (no finite
+    loss)."""
+    directions = SimpleNamespace(kind="random", trajectory_coords=None, explained_variance=None)
+    sizes = {}
+    for name, shape, nan in (("2d", (9, 9), False), ("3d", (5, 5, 5), False), ("nan", (9, 9), True)):
+        axes, values = _bowl(shape)
+        loss = np.full(shape, np.nan) if nan else values
+        meta = {"status": "diverged"}
+        report = SimpleNamespace(axes=tuple(axes), loss=loss, directions=directions, meta=meta)
+        draw_landscape_report(tmp_path / f"{name}.png", report, f"random directions ({name})")
+        sizes[name] = plt.imread(tmp_path / f"{name}.png").shape
+    # inches x dpi: 10 x 4.2 at 150; three 4.2 x 3.8 panels at 150; the 6 x 2 message at 100
+    assert sizes == {"2d": (630, 1500, 4), "3d": (570, 1890, 4), "nan": (200, 600, 4)}

@@ -92,11 +92,11 @@ def test_landscape_script_outputs(model_dir, kind, dim, steps):
 def test_default_hessian_landscape_keeps_orthonormal_eigenvectors(tmp_path):
     """With the default config, saved Hessian directions are the eigenvectors: orthogonal, and each
     one's Rayleigh quotient is its eigenvalue (the landscape's plane is spanned by eigenvectors)."""
-    from losstopo.config import load_config
+    from losstopo.config import SCHEMA_PATH, load_config
     from losstopo.hessian import HessianOperator, top_eigen
 
     root = Path(__file__).resolve().parents[1]
-    config = load_config(root / "config/config.yaml", root / "workflow/schemas/config.schema.yaml")
+    config = load_config(root / "config/config.yaml", SCHEMA_PATH)
     settings = {**config["landscape"], **config["landscape"]["hessian"], "steps": 5, "dtype": "float64"}
     problem = make_problem({**SPEC, "dtype": "float64"})
     theta = problem.init(0)

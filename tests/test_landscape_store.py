@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import tiny_pinn
+
 from losstopo.landscape import ChunkStore, grid_losses, random_directions, uniform_axes
 
 

@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import tiny_regression
+
 from losstopo.landscape import grid_losses, random_directions, read_vti, uniform_axes, write_vti
 
 

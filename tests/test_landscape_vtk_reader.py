@@ -8,10 +8,10 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_pinn
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkIOXML import vtkXMLImageDataReader
 
-from conftest import tiny_pinn
 from losstopo.landscape import grid_losses, random_directions, write_vti
 
 # Uneven lengths and distances per axis, so a swapped or transposed axis cannot pass.

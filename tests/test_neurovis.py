@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_pinn
+
 from losstopo.neurovis import (
     AESettings,
     ProjectionResult,
@@ -26,7 +26,6 @@ from losstopo.neurovis import (
 )
 from losstopo.neurovis.losses import anchor_targets, grid_loss, trajectory_spacing_loss
 from losstopo.problems.base import ParamSpec
-from losstopo.problems.registry import DTYPES
 
 
 class Quadratic:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from test_neurovis import Quadratic, curved_trajectory
 
 from losstopo.neurovis import evaluate_projection, kpca_projection, trajectory_set, umap_projection
-from test_neurovis import Quadratic, curved_trajectory
 
 
 @pytest.mark.parametrize("make", [kpca_projection, umap_projection], ids=["kpca", "umap"])

@@ -49,12 +49,11 @@ def runs(tmp_path_factory):
 def _landscape(root: Path, method: str, trajectories: list[str] | None = None):
     out = root / method
     trajectories = trajectories or [str(root / "trajectory0.npz"), str(root / "trajectory1.npz")]
+    members = [{"label": f"seed {k}", "model": str(root / f"model{k}.pt"), "trajectory": path}
+               for k, path in enumerate(trajectories)]
     smk = SimpleNamespace(
-        input=SimpleNamespace(trajectories=trajectories,
-                              models=[str(root / "model0.pt"), str(root / "model1.pt")]),
         output=SimpleNamespace(npz=f"{out}.npz", json=f"{out}.json"),
-        params=SimpleNamespace(method=method, labels=["seed 0", "seed 1"][:len(trajectories)],
-                               neurovis=SETTINGS),
+        params=SimpleNamespace(method=method, trajectories=members, neurovis=SETTINGS),
         threads=1, log=[f"{out}.log"])
     _script("neurovis_landscape").main(smk)
     return smk
@@ -93,10 +92,9 @@ def test_panel_figure(runs, colour):
         for method in ("pca", "nv"):
             _landscape(runs, method)
     out = runs / f"panels_{colour}"
-    smk = SimpleNamespace(input=SimpleNamespace(results=results),
-                          output=SimpleNamespace(png=f"{out}.png", pdf=f"{out}.pdf"),
-                          params=SimpleNamespace(titles=["PCA", "NV"], suptitle="test", term="r",
-                                                 colour=colour),
+    panels = [{"title": title, "term": "r", "file": path} for title, path in zip(["PCA", "NV"], results)]
+    smk = SimpleNamespace(output=SimpleNamespace(png=f"{out}.png", pdf=f"{out}.pdf"),
+                          params=SimpleNamespace(panels=panels, suptitle="test", colour=colour),
                           log=[f"{out}.log"])
     _script("fig_neurovis_panels").main(smk)
     assert Path(smk.output.png).stat().st_size > 1000 and Path(smk.output.pdf).stat().st_size > 1000
@@ -107,10 +105,9 @@ def test_table_lists_ours_beside_the_paper(runs):
         if not (runs / f"{method}.json").exists():
             _landscape(runs, method)
     out = runs / "table"
-    smk = SimpleNamespace(input=SimpleNamespace(results=[str(runs / "nv.json"), str(runs / "pca.json")]),
-                          output=SimpleNamespace(csv=f"{out}.csv", png=f"{out}.png", pdf=f"{out}.pdf"),
-                          params=SimpleNamespace(rows=[{"trajectory": "pinn", "method": "nv"},
-                                                       {"trajectory": "pinn", "method": "pca"}]),
+    rows = [{"trajectory": "pinn", "method": m, "file": str(runs / f"{m}.json")} for m in ("nv", "pca")]
+    smk = SimpleNamespace(output=SimpleNamespace(csv=f"{out}.csv", png=f"{out}.png", pdf=f"{out}.pdf"),
+                          params=SimpleNamespace(rows=rows),
                           log=[f"{out}.log"])
     _script("table_n1_projection_errors").main(smk)
     table = pd.read_csv(smk.output.csv)
@@ -120,7 +117,7 @@ def test_table_lists_ours_beside_the_paper(runs):
     assert table["paper_cophy_e_relative"].tolist() == [0.0095, 1.6782]
     assert table["paper_cophy_e_proj"].tolist() == [0.0005, 0.2832]
     assert Path(smk.output.png).exists() and Path(smk.output.pdf).exists()
-    swapped = SimpleNamespace(**{**vars(smk),
-                                 "params": SimpleNamespace(rows=list(reversed(smk.params.rows)))})
-    with pytest.raises(ValueError, match="params.rows"):
+    swapped = [{**row, "method": other} for row, other in zip(rows, ("pca", "nv"))]
+    swapped = SimpleNamespace(**{**vars(smk), "params": SimpleNamespace(rows=swapped)})
+    with pytest.raises(ValueError, match="written for another embedding"):
         _script("table_n1_projection_errors").main(swapped)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ import torch.nn.functional as F
 
 from losstopo import artifacts
 from losstopo.data.cifar import load_cifar10, write_synthetic_cifar10
+from losstopo.experiments.resnet20 import RESNET20
 from losstopo.problems.base import ParamSpec
 from losstopo.problems.registry import make_problem
 from losstopo.problems.resnet import BasicBlock, ResNet20
@@ -27,8 +26,8 @@ from losstopo.training.epochs import (
     save_state,
     train_epoch,
 )
+from losstopo.training.trained import save_trained
 
-SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "train_resnet20.py"
 # Hand-counted for width 16: stem 432 + 32, stage 1 6 * 2304 + 6 * 32, stage 2 4608 + 5 * 9216 + 6 * 64,
 # stage 3 18432 + 5 * 36864 + 6 * 128, linear 650; projections (1x1 conv + BN) 512 + 64 and 2048 + 128.
 PLAIN_PARAMS_W16 = 269_722
@@ -158,20 +157,14 @@ def test_too_few_images_for_the_evaluation_batches_name_the_keys(data_root):
         make_problem(spec)
 
 
-def test_the_training_script_writes_a_loadable_model(data_root, tmp_path):
-    script_spec = importlib.util.spec_from_file_location("train_resnet20_script", SCRIPT)
-    script = importlib.util.module_from_spec(script_spec)
-    script_spec.loader.exec_module(script)
+def test_the_trainer_writes_a_loadable_model(data_root, tmp_path):
     problem_spec = {"name": "resnet20", "width": 4, "eval_batches": 1, "eval_batch_size": 16, "split": "test",
                     "data": {"root": str(data_root), "source": "synthetic"}}
     train = {"optimizer": "sgd", "lr": 0.05, "batch_size": 16, "step_size": 1, "gamma": 0.5, "augment": True,
              "epochs": 2, "n_train": 32}
-    smk = SimpleNamespace(params=SimpleNamespace(problem=problem_spec, train=train),
-                          wildcards=SimpleNamespace(variant="plain", seed="3"), threads=1,
-                          output=SimpleNamespace(model=str(tmp_path / "model.pt"),
-                                                 metrics=str(tmp_path / "metrics.json"),
-                                                 trajectory=str(tmp_path / "trajectory.npz")))
-    script.main(smk)
+    result = RESNET20.train(problem_spec, train, {"variant": "plain", "seed": "3"}, {})
+    save_trained(result, {name: str(tmp_path / f"{name}.{ext}")
+                          for name, ext in (("model", "pt"), ("metrics", "json"), ("trajectory", "npz"))})
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["variant"] == "plain" and metrics["seed"] == 3 and metrics["epochs"] == 2
     assert metrics["test_error"] == pytest.approx(1 - metrics["test_accuracy"]) and not metrics["diverged"]

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from slurm_cluster import missing_binaries, slurm_cluster
 
 ROOT = Path(__file__).resolve().parents[1]

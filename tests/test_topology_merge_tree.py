@@ -11,8 +11,19 @@ from scipy.ndimage import gaussian_filter
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from losstopo.topology import (MINIMUM, ROOT, SADDLE, MergeTree, fill_nonfinite, grid_graph, knn_graph,
-                               landscape_topology, merge_tree, persistence_pairs, topology_metrics)
+from losstopo.topology import (
+    MINIMUM,
+    ROOT,
+    SADDLE,
+    MergeTree,
+    fill_nonfinite,
+    grid_graph,
+    knn_graph,
+    landscape_topology,
+    merge_tree,
+    persistence_pairs,
+    topology_metrics,
+)
 
 
 def smooth_field(shape: tuple[int, ...], seed: int, sigma: float = 1.2) -> np.ndarray:

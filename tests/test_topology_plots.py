@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from losstopo.plots.topology import plot_merge_tree, plot_persistence_diagram, plot_profile
+from losstopo.plots.topology import draw_topology, plot_merge_tree, plot_persistence_diagram, plot_profile
 from losstopo.topology import landscape_topology
 
 
@@ -71,3 +71,8 @@ def test_large_profiles_are_decimated_for_drawing():
     assert len(outline) <= 2000 + 4
     assert outline[:, 1].min() == topology.profile.y.min() and outline[:, 1].max() == topology.profile.y.max()
     plt.close(fig)
+
+
+def test_the_stage_figure_has_tree_diagram_and_profile(topology, tmp_path):
+    draw_topology(tmp_path / "topology.png", topology)
+    assert plt.imread(tmp_path / "topology.png").shape == (570, 1950, 4)  # 13 x 3.8 inches at 150 dpi

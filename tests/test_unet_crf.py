@@ -13,12 +13,14 @@ import torch.nn.functional as F
 
 from losstopo import artifacts
 from losstopo.data.pets import load_pets, write_synthetic_pets
+from losstopo.experiments.unet_crf import UNET_CRF
 from losstopo.landscape import grid_coordinates, grid_losses, random_directions, uniform_axes
 from losstopo.problems.registry import make_problem
 from losstopo.problems.unet_crf import make_unet_crf, segmentation_metrics
 from losstopo.training.epochs import EpochConfig, train_epoch
+from losstopo.training.trained import save_trained
 
-SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "train_unet_crf.py"
+FIGURE = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "fig_p4_unet_crf.py"
 TRAIN = {"optimizer": "adamw", "momentum": 0.9, "weight_decay": 0.01, "batch_size": 4, "step_size": 1,
          "gamma": 0.5, "augment": True, "n_train": 6}
 
@@ -95,19 +97,12 @@ def test_evaluate_reports_segmentation_metrics(pets_root: Path) -> None:
 
 
 def train_job(spec: dict, out: Path, epoch: int, previous: list[str]) -> dict:
-    """One run of the training script, as Snakemake would call it, with a stand-in `snakemake`."""
-    loader = importlib.util.spec_from_file_location("train_unet_crf_script", SCRIPT)
-    script = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(script)
+    """One training job of an epoch, as the workflow's training script runs it."""
     paths = {name: str(out / f"epoch{epoch}" / name) for name in ("model.pt", "state.pt", "metrics.json")}
-    script.main(SimpleNamespace(
-        params=SimpleNamespace(problem=spec, train=dict(TRAIN)),
-        wildcards=SimpleNamespace(lr="0.01", seed="5", epoch=str(epoch)),
-        input=SimpleNamespace(previous=previous),
-        output=SimpleNamespace(model=paths["model.pt"], state=paths["state.pt"],
-                               metrics=paths["metrics.json"]),
-        threads=1, log=[str(out / "train.log")],
-    ))
+    result = UNET_CRF.train(spec, dict(TRAIN), {"lr": "0.01", "seed": "5", "epoch": str(epoch)},
+                            {"previous": previous})
+    save_trained(result, {"model": paths["model.pt"], "state": paths["state.pt"],
+                          "metrics": paths["metrics.json"]})
     return paths
 
 
@@ -148,7 +143,7 @@ def test_training_job_refuses_a_missing_previous_state(pets_root: Path, tmp_path
 
 
 def figure_script():
-    loader = importlib.util.spec_from_file_location("fig_p4_script", SCRIPT.with_name("fig_p4_unet_crf.py"))
+    loader = importlib.util.spec_from_file_location("fig_p4_script", FIGURE)
     script = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(script)
     return script
@@ -159,7 +154,7 @@ def test_figure_heat_map_shows_seed_means(tmp_path: Path) -> None:
 
     from losstopo.topology import landscape_topology, save_topology
 
-    runs, paths, landscapes, profiles = [], [], [], []
+    runs, profiles = [], []
     axes = np.stack(uniform_axes(2, 0.01, 5))
     for lr in ("0.01", "0.001"):
         for seed in (0, 1):
@@ -168,24 +163,23 @@ def test_figure_heat_map_shows_seed_means(tmp_path: Path) -> None:
                 path = tmp_path / f"lr{lr.replace('.', 'p')}_seed{seed}_epoch{epoch}"
                 artifacts.save_json(path.with_suffix(".json"),
                                     {"test_pixel_accuracy": accuracy, "test_iou": accuracy / 2})
-                runs.append({"lr": lr, "seed": seed, "epoch": epoch})
-                paths.append(str(path.with_suffix(".json")))
+                runs.append({"lr": lr, "seed": seed, "epoch": epoch,
+                             "files": {"metrics": str(path.with_suffix(".json"))}})
                 loss = 1 + epoch * (axes[0][:, None] ** 2 + axes[1][None, :] ** 2) * 1e4
                 np.savez(path.with_suffix(".npz"), loss=loss, axes=axes)
                 save_topology(landscape_topology(loss, axes), f"{path}_topology.npz")
-                landscapes.append(str(path.with_suffix(".npz")))
-                profiles.append(f"{path}_topology.npz")
+                profiles.append({"lr": lr, "seed": seed, "epoch": epoch,
+                                 "files": {"landscape": str(path.with_suffix(".npz")),
+                                           "profile": f"{path}_topology.npz"}})
     script = figure_script()
     fig, ax = plt.subplots()
-    script.plot_epoch_heatmap(ax, script.run_table(runs, paths), "test_pixel_accuracy", "accuracy")
+    script.plot_epoch_heatmap(ax, script.run_table(runs), "test_pixel_accuracy", "accuracy")
     shown = sorted(float(t.get_text()) for t in ax.texts)
     assert shown == pytest.approx(sorted([0.115, 0.215, 0.205, 0.305]), abs=0.006)  # means over seeds 0, 1
     plt.close(fig)
     picked = [k for k, run in enumerate(runs) if run["seed"] == 0 and run["lr"] == "0.01"]
     smk = SimpleNamespace(
-        input=SimpleNamespace(metrics=paths, landscapes=[landscapes[k] for k in picked],
-                              profiles=[profiles[k] for k in picked]),
-        params=SimpleNamespace(runs=runs, profile_runs=[runs[k] for k in picked], synthetic=True),
+        params=SimpleNamespace(runs={"runs": runs, "profiles": [profiles[k] for k in picked]}, synthetic=True),
         output=SimpleNamespace(png=str(tmp_path / "fig.png"), pdf=str(tmp_path / "fig.pdf")),
     )
     script.main(smk)

@@ -17,7 +17,9 @@ from torch import nn
 
 from losstopo import api
 from losstopo.problems import registry
-from losstopo.problems.user import UserModelError, import_checkpoint, resolve, validate_entry
+from losstopo.problems.checkpoints import UserModelError
+from losstopo.problems.user import import_checkpoint, resolve, validate_entry
+from losstopo.settings import LandscapeSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -191,7 +193,7 @@ def test_deepxde_checkpoint_gives_the_project_pinn_landscape(tmp_path):
     theta = torch.cat(
         [state[f"linears.{i}.{kind}"].reshape(-1) for i in range(3) for kind in ("weight", "bias")]
     )
-    job = api.landscape_job(api.DEFAULTS["landscape"], "random", 2) | {"steps": 9}
+    job = LandscapeSettings().job("random", 2) | {"steps": 9}
     ours = api.compute_landscape(
         imported.problem, imported.theta, imported.problem_spec, "random", 2, job, device="cpu"
     )
@@ -201,22 +203,6 @@ def test_deepxde_checkpoint_gives_the_project_pinn_landscape(tmp_path):
 
     with pytest.raises(UserModelError, match=r"models\.pinn_dde: format: deepxde needs `problem"):
         import_checkpoint("pinn_dde", {"format": "deepxde"}, path)
-
-
-def test_api_defaults_mirror_the_config_schema():
-    import yaml
-
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())["properties"]
-
-    def defaults(node):
-        return {
-            k: defaults(v) if v.get("type") == "object" and "properties" in v else v["default"]
-            for k, v in node["properties"].items()
-            if "default" in v or "properties" in v
-        }
-
-    for stage in ("hessian", "landscape", "topology"):
-        assert defaults(schema[stage]) == api.DEFAULTS[stage], stage
 
 
 def test_analyze_one_call_matches_a_naive_loop(tmp_path, checkpoints):

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, SNAKEMAKE, TINY
 
 TARGETS = yaml.safe_load(TINY.read_text())["targets"]

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SNAKEMAKE, TINY
 
 TARGETS = ["fig_pA5_profiles_nd", "fig_t2_pinn_failure", "fig_n7_beta"]

@@ -5,56 +5,31 @@
     result.save("out/")                                                # the workflow's files
 
 The stages are those of the workflow's scripts and the CLI: `compute_hessian`, `compute_landscape`,
-`compute_topology` (each with a `save` writing the workflow's files). Settings are the config's `hessian`, `landscape` and `topology` sections (`DEFAULTS`
-mirrors the schema's defaults).
+`compute_topology` (each with a `save` writing the workflow's data files; `losstopo.plots` draws the
+figures). Settings are `losstopo.settings.Settings`, made from the config's `hessian`, `landscape` and
+`topology` sections over the schema's defaults.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import torch
 from torch import Tensor, nn
 
-from losstopo import artifacts
-from losstopo.config import merged
+from losstopo import artifacts, paths
 from losstopo.problems.base import Problem
 from losstopo.provenance import provenance
+from losstopo.settings import Settings, landscape_job
 from losstopo.stages.hessian import HessianReport, compute_hessian
-from losstopo.stages.landscape import KINDS, LandscapeReport, compute_landscape, landscape_job
+from losstopo.stages.landscape import LandscapeReport, compute_landscape
 from losstopo.stages.topology import compute_topology, save_topology_files
 from losstopo.topology import LandscapeTopology
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "hessian": {
-        "top_k": 4,
-        "tol": 1.0e-4,
-        "max_iter": 100,
-        "trace_rtol": 0.02,
-        "trace_max_samples": 200,
-        "esd_runs": 8,
-        "esd_steps": 60,
-        "seed": 0,
-        "dtype": "float64",
-    },
-    "landscape": {
-        "kinds": ["random", "hessian"],
-        "steps": 41,
-        "steps_3d": 17,
-        "steps_4d": 9,
-        "chunk_memory_mb": 256,
-        "save_every_s": 30.0,
-        "seed": 0,
-        "dtype": "float32",
-        "random": {"normalization": "filter", "distance": 1.0, "ignore_bias": True},
-        "hessian": {"normalization": "none", "distance": 0.5, "ignore_bias": False},
-        "pca": {"normalization": "none", "distance": 1.0, "ignore_bias": False},
-    },
-    "topology": {"connectivity": "ttk", "k": 8, "persistence_threshold": 0.0},
-}
+
 Loader = Callable[[str], "tuple[Problem, Tensor]"]
 
 
@@ -64,7 +39,7 @@ class Analysis:
 
     theta: Tensor
     problem_spec: dict[str, Any]
-    settings: dict[str, dict[str, Any]]
+    settings: Settings
     dim: int
     hessian: HessianReport | None = None
     landscapes: dict[str, LandscapeReport] = field(default_factory=dict)
@@ -80,20 +55,26 @@ class Analysis:
     def save(self, folder: str | Path, plots: bool = True) -> list[Path]:
         """hessian.json, eigvecs.npy, esd.npz, landscape_<kind>_<dim>d.{npz,vti,png},
         topology_<kind>_<dim>d.{json,npz,png} under `folder`; returns the paths written."""
+        from losstopo.plots.landscape import draw_landscape_report
+        from losstopo.plots.topology import draw_topology
+
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
         if self.hessian is not None:
-            paths = [out / "hessian.json", out / "eigvecs.npy", out / "esd.npz"]
-            self.hessian.save(*paths)
-            written += paths
+            files = [out / paths.HESSIAN, out / paths.EIGVECS, out / paths.ESD]
+            self.hessian.save(*files)
+            written += files
         for kind, report in self.landscapes.items():
-            stem = f"{kind}_{self.dim}d"
-            paths = [out / f"landscape_{stem}.{ext}" for ext in ("npz", "vti", "png")]
-            report.save(*paths[:2], paths[2] if plots else None, title=f"{kind} directions, {self.dim}-D")
-            written += paths if plots else paths[:2]
-            topo = [out / f"topology_{stem}.{ext}" for ext in ("json", "npz", "png")]
-            save_topology_files(self.topologies[kind], *topo[:2], topo[2] if plots else None)
+            files = [out / paths.landscape(kind, self.dim, ext) for ext in ("npz", "vti", "png")]
+            report.save(*files[:2])
+            if plots:
+                draw_landscape_report(files[2], report, title=f"{kind} directions, {self.dim}-D")
+            written += files if plots else files[:2]
+            topo = [out / paths.topology(kind, self.dim, ext) for ext in ("json", "npz", "png")]
+            save_topology_files(self.topologies[kind], *topo[:2])
+            if plots:
+                draw_topology(topo[2], self.topologies[kind])
             written += topo if plots else topo[:2]
         return written
 
@@ -101,7 +82,7 @@ class Analysis:
 def analyze_problem(
     load: Loader,
     problem_spec: dict[str, Any],
-    settings: dict[str, dict[str, Any]],
+    settings: Settings,
     *,
     kinds: Iterable[str] | None = None,
     dim: int = 2,
@@ -111,24 +92,23 @@ def analyze_problem(
     log: Callable[[str], object] = lambda _: None,
 ) -> Analysis:
     """Hessian, then a landscape and its topology per kind; `load(dtype)` -> (problem, theta) in a dtype."""
-    s = {stage: merged(DEFAULTS[stage], settings.get(stage)) for stage in DEFAULTS}
-    kinds = list(kinds if kinds is not None else s["landscape"]["kinds"])
+    kinds = list(kinds if kinds is not None else settings.landscape.kinds)
     if "pca" in kinds:
         raise ValueError(
             "a single checkpoint has no trajectory: choose landscape kinds random and/or hessian"
         )
-    result = Analysis(torch.empty(0), problem_spec, s, dim)
+    result = Analysis(torch.empty(0), problem_spec, settings, dim)
     if hessian or "hessian" in kinds:
-        problem, theta = load(s["hessian"]["dtype"])
+        problem, theta = load(settings.hessian.dtype)
         result.hessian = compute_hessian(
-            problem, theta.to(device or theta.device), s["hessian"], problem_spec, progress
+            problem, theta.to(device or theta.device), settings.hessian.to_dict(), problem_spec, progress
         )
         log(
             f"top eigenvalues {result.hessian.summary['eigenvalues']}, "
             f"trace {result.hessian.summary['trace']:.6g}"
         )
     for kind in kinds:
-        job = landscape_job(s["landscape"], kind, dim)
+        job = landscape_job(settings.landscape.to_dict(), kind, dim)
         problem, theta = load(job["dtype"])
         result.theta = theta
         eigvecs = result.hessian.eigvecs if result.hessian is not None else None
@@ -145,7 +125,7 @@ def analyze_problem(
             log=log,
         )
         result.landscapes[kind] = report
-        result.topologies[kind] = compute_topology(report.loss, report.axes, s["topology"])
+        result.topologies[kind] = compute_topology(report.loss, report.axes, settings.topology.to_dict())
         log(f"{kind}: {result.topologies[kind].metrics}")
     return result
 
@@ -167,7 +147,7 @@ def analyze(
     """Hessian metrics, landscapes centred on `model` (odd steps: the model is a grid point), merge trees
     and persistence of any module on `(inputs, targets)` batches. `loss`: "mse", "cross_entropy" or a
     per-sample `fn(outputs, targets) -> [N]`; `steps`/`distance` override every kind's grid;
-    `settings` overrides config sections (`hessian`, `landscape`, `topology`)."""
+    `settings` overrides config sections (`hessian`, `landscape`, `topology`) over the schema's defaults."""
     from losstopo.problems.module import LOSSES, ModuleProblem
     from losstopo.problems.registry import DTYPES
 
@@ -188,25 +168,18 @@ def analyze(
         problem.sample_loss = per_sample
         return problem, problem.spec.flatten(params).to(DTYPES[dtype])
 
-    overrides = merged({}, settings)
-    grid = {k: v for k, v in (("steps", steps), ("distance", distance)) if v is not None}
-    if grid:
-        landscape = overrides.setdefault("landscape", {})
-        landscape.update(
-            {key: grid["steps"] for key in ("steps", "steps_3d", "steps_4d")} if "steps" in grid else {}
-        )
-        for kind in KINDS:
-            landscape[kind] = {
-                **landscape.get(kind, {}),
-                **({"distance": grid["distance"]} if "distance" in grid else {}),
-            }
+    s = Settings.from_sections(settings)
+    if steps is not None:
+        s = replace(s, landscape=s.landscape.with_steps(steps))
+    if distance is not None:
+        s = replace(s, landscape=s.landscape.for_every_kind(distance=distance))
     spec = {
         "name": "module",
         "entry": type(model).__name__,
         "loss": loss if isinstance(loss, str) else getattr(loss, "__name__", "custom"),
     }
     return analyze_problem(
-        load, spec, overrides, kinds=kinds, dim=dim, hessian=hessian, device=device, progress=progress
+        load, spec, s, kinds=kinds, dim=dim, hessian=hessian, device=device, progress=progress
     )
 
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 import yaml
+
+from losstopo import paths as layout
+from losstopo.settings import KINDS, STAGES, DirectionSettings, Settings, schema_node
 
 COMMANDS = {
     "hessian": "top-k Hessian eigenpairs, trace and spectral density (hessian.json, eigvecs.npy, esd.npz)",
@@ -38,16 +42,12 @@ ENTRY_OPTIONS = (
     "problem",
     "activation",
 )
-HESSIAN_OPTIONS = {
-    "top_k": int,
-    "tol": float,
-    "max_iter": int,
-    "trace_rtol": float,
-    "trace_max_samples": int,
-    "esd_runs": int,
-    "esd_steps": int,
-}
-TOPOLOGY_OPTIONS = {"connectivity": str, "k": int, "persistence_threshold": float}
+SHARED_NAMES = ("seed", "dtype")  # settings of several stages: their options name the stage (--hessian-seed)
+# landscape fields without an option of their own: --kind gives kinds, --steps with --dim gives steps_3d and
+# steps_4d, and the CLI keeps no chunk store to save
+NOT_OPTIONS = ("kinds", "steps_3d", "steps_4d", "save_every_s")
+# options whose meaning differs from their config key's schema description
+HELP = {"steps": "points per axis of the --dim landscape (odd: the model is the centre point)"}
 
 
 class InputError(ValueError):
@@ -87,37 +87,59 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--activation", help="format deepxde: the FNN's activation (default tanh)")
 
 
-def _hessian_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("hessian (config section `hessian`)")
-    for key, kind in HESSIAN_OPTIONS.items():
-        g.add_argument(f"--{key.replace('_', '-')}", type=kind, dest=f"hessian_{key}")
-    g.add_argument("--hessian-seed", type=int)
-    g.add_argument("--hessian-dtype", choices=["float32", "float64"])
+def _option(stage: str, name: str) -> str:
+    """The option of settings field `name` of `stage`: --name, or --<stage>-name for SHARED_NAMES."""
+    return "--" + (f"{stage}_{name}" if name in SHARED_NAMES else name).replace("_", "-")
 
 
-def _landscape_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("landscape (config section `landscape`)")
-    g.add_argument(
-        "--kind",
-        action="append",
-        choices=["random", "hessian"],
-        help="direction kind (repeat for several; default: the config's kinds)",
-    )
-    g.add_argument("--dim", type=int, default=2, choices=[2, 3, 4], help="landscape dimension (default 2)")
-    g.add_argument("--steps", type=int, help="points per axis (odd keeps the model on the grid)")
-    g.add_argument("--distance", type=float, help="half-width of the grid along each direction")
-    g.add_argument("--normalization", choices=["filter", "layer", "none"])
-    g.add_argument("--ignore-bias", action=argparse.BooleanOptionalAction, default=None)
-    g.add_argument("--landscape-seed", type=int)
-    g.add_argument("--chunk-memory-mb", type=int)
-    g.add_argument("--landscape-dtype", choices=["float32", "float64"])
+def _scalar_fields(settings: type) -> list[tuple[str, type]]:
+    """(name, type) of each field of a settings class that is one value, not a kind's settings or a list."""
+    hints = get_type_hints(settings)
+    return [(f.name, hints[f.name]) for f in fields(settings) if hints[f.name] in (int, float, str, bool)]
 
 
-def _topology_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("topology (config section `topology`)")
-    g.add_argument("--connectivity", choices=["ttk", "axis", "full", "knn"])
-    g.add_argument("--k", type=int, dest="topology_k", help="neighbours of the knn graph")
-    g.add_argument("--persistence-threshold", type=float)
+def _add_option(group: Any, stage: str, name: str, kind: type, keys: tuple[str, ...], default: str) -> None:
+    """The option of field `name` of `stage` (dest <stage>_<name>): type, choices and help from the schema."""
+    node = schema_node(*keys)
+    text = f"{HELP.get(name) or node.get('description', name)} (default {default})".replace("%", "%%")
+    dest = f"{stage}_{name}"
+    if kind is bool:
+        group.add_argument(_option(stage, name), dest=dest, action=argparse.BooleanOptionalAction, help=text)
+    else:
+        choices = node.get("enum")
+        metavar = None if choices else name.upper()
+        group.add_argument(
+            _option(stage, name), dest=dest, type=kind, choices=choices, metavar=metavar, help=text
+        )
+
+
+def _stage_options(p: argparse.ArgumentParser, stage: str) -> None:
+    """An option per field of the stage's settings (`losstopo.settings`); a direction kind's field
+    (--distance, --normalization, --ignore-bias) sets it for every kind."""
+    group = p.add_argument_group(f"{stage} (config section `{stage}`)")
+    defaults = STAGES[stage]()
+    if stage == "landscape":
+        kinds = " and ".join(defaults.kinds)
+        group.add_argument(
+            "--kind",
+            action="append",
+            choices=["random", "hessian"],
+            help=f"direction kind (repeat for several; default: the config's kinds, else {kinds})",
+        )
+        group.add_argument(
+            "--dim", type=int, default=2, choices=[2, 3, 4], help="landscape dimension (default 2)"
+        )
+    for name, kind in _scalar_fields(STAGES[stage]):
+        if name in NOT_OPTIONS:
+            continue
+        default = getattr(defaults, name)
+        if name == "steps":
+            default = f"{defaults.steps}, {defaults.steps_3d}, {defaults.steps_4d} for --dim 2, 3, 4"
+        _add_option(group, stage, name, kind, (stage, name), str(default))
+    if stage == "landscape":
+        for name, kind in _scalar_fields(DirectionSettings):
+            default = ", ".join(f"{k} {getattr(getattr(defaults, k), name)}" for k in KINDS)
+            _add_option(group, stage, name, kind, (stage, "random", name), f"{default}; sets every kind's")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -132,14 +154,16 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("--config", help="YAML with a `topology` section (or a workflow config)")
             p.add_argument("--entry", help="the entry of config `models` whose overrides apply")
             p.add_argument("--landscape", action="append", help="landscape .npz (default: those in --out)")
-            p.add_argument("--kind", action="append", choices=["random", "hessian"])
-            p.add_argument("--dim", type=int, default=2, choices=[2, 3, 4])
+            p.add_argument("--kind", action="append", choices=["random", "hessian"],
+                           help="kinds of the landscapes in --out (repeat for several; default: config's)")
+            p.add_argument("--dim", type=int, default=2, choices=[2, 3, 4],
+                           help="dimension of the landscapes in --out (default 2)")
         if name in ("hessian", "analyze"):
-            _hessian_options(p)
+            _stage_options(p, "hessian")
         if name in ("landscape", "analyze"):
-            _landscape_options(p)
+            _stage_options(p, "landscape")
         if name in ("topology", "analyze"):
-            _topology_options(p)
+            _stage_options(p, "topology")
         p.add_argument("--out", required=True, help="output folder (the workflow's run folder layout)")
         p.add_argument("--device", help="cpu, cuda or cuda:<i> (default: cuda when available)")
         p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
@@ -173,49 +197,33 @@ def read_config(args: argparse.Namespace) -> tuple[str, dict[str, Any], dict[str
 
 def settings_from(
     args: argparse.Namespace, entry: dict[str, Any], stages: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Stage settings: the api defaults <- config sections <- the entry's overrides <- options."""
-    from losstopo.api import DEFAULTS, KINDS
-    from losstopo.config import merged
-
-    s = {stage: merged(merged(DEFAULTS[stage], stages.get(stage)), entry.get(stage)) for stage in DEFAULTS}
+) -> Settings:
+    """Stage settings: the schema's defaults <- config sections <- the entry's overrides <- options."""
+    s = Settings.from_sections(stages, entry)
     opts = vars(args)
-    for key in HESSIAN_OPTIONS:
-        if opts.get(f"hessian_{key}") is not None:
-            s["hessian"][key] = opts[f"hessian_{key}"]
-    for key, dest in (("seed", "hessian_seed"), ("dtype", "hessian_dtype")):
-        if opts.get(dest) is not None:
-            s["hessian"][key] = opts[dest]
-    land = s["landscape"]
-    for key, dest in (
-        ("seed", "landscape_seed"),
-        ("dtype", "landscape_dtype"),
-        ("chunk_memory_mb", "chunk_memory_mb"),
-    ):
-        if opts.get(dest) is not None:
-            land[key] = opts[dest]
-    if opts.get("steps") is not None:
-        land[{2: "steps", 3: "steps_3d", 4: "steps_4d"}[args.dim]] = args.steps
-    for key in ("distance", "normalization", "ignore_bias"):
-        if opts.get(key) is not None:
-            for kind in KINDS:
-                land[kind][key] = opts[key]
-    for key, dest in (
-        ("connectivity", "connectivity"),
-        ("k", "topology_k"),
-        ("persistence_threshold", "persistence_threshold"),
-    ):
-        if opts.get(dest) is not None:
-            s["topology"][key] = opts[dest]
+
+    def given(stage: str, settings: type) -> dict[str, Any]:
+        """The fields of `settings` that options of `stage` set."""
+        dests = {name: f"{stage}_{name}" for name, _ in _scalar_fields(settings)}
+        return {name: opts[dest] for name, dest in dests.items() if opts.get(dest) is not None}
+
+    changes = {stage: given(stage, settings) for stage, settings in STAGES.items()}
+    steps = changes["landscape"].pop("steps", None)
+    land = replace(s.landscape, **changes["landscape"])
+    land = land.for_every_kind(**given("landscape", DirectionSettings))
+    if steps is not None:
+        land = land.with_steps(steps, dims=(args.dim,))
     if opts.get("kind"):
-        land["kinds"] = list(dict.fromkeys(opts["kind"]))
-    return s
+        land = replace(land, kinds=tuple(dict.fromkeys(opts["kind"])))
+    hessian, topology = (replace(getattr(s, stage), **changes[stage]) for stage in ("hessian", "topology"))
+    return Settings(hessian, land, topology)
 
 
 def import_model(args: argparse.Namespace, name: str, entry: dict[str, Any], out: Path) -> Path:
     """Check the entry's checkpoint and write out/model.pt + metrics.json; or use --model as it is."""
     from losstopo.api import save_imported
-    from losstopo.problems.user import checkpoint_files, import_checkpoint
+    from losstopo.problems.checkpoints import checkpoint_files
+    from losstopo.problems.user import import_checkpoint
 
     if args.model:
         if not Path(args.model).is_file():
@@ -232,17 +240,18 @@ def import_model(args: argparse.Namespace, name: str, entry: dict[str, Any], out
         if len(files) != 1:
             raise InputError(f"models.{name}: {len(files)} checkpoints match; pick one with --checkpoint")
     imported = import_checkpoint(name, entry, files[0])
-    save_imported(imported, out / "model.pt", out / "metrics.json")
-    return out / "model.pt"
+    save_imported(imported, out / layout.MODEL, out / layout.METRICS)
+    return out / layout.MODEL
 
 
 def landscape_paths(out: Path, kind: str, dim: int) -> tuple[Path, Path, Path]:
-    return tuple(out / f"landscape_{kind}_{dim}d.{ext}" for ext in ("npz", "vti", "png"))
+    return tuple(out / layout.landscape(kind, dim, ext) for ext in ("npz", "vti", "png"))
 
 
 def run(args: argparse.Namespace) -> None:
     """Carry out one command (inputs checked before anything is written)."""
     from losstopo import api, artifacts
+    from losstopo.plots.landscape import draw_landscape_report
 
     out = Path(args.out)
     stream = None if args.quiet else sys.stderr
@@ -251,16 +260,16 @@ def run(args: argparse.Namespace) -> None:
     s = settings_from(args, entry, stages)
     if args.command == "topology":
         return run_topology(args, out, s, say)
-    kinds = s["landscape"]["kinds"]
+    kinds = s.landscape.kinds
     if args.command in ("landscape", "analyze") and "pca" in kinds:
         raise InputError("landscape kind pca needs a training trajectory; use --kind random and/or hessian")
     eigvecs = None
     if args.command == "landscape" and "hessian" in kinds:
-        if not (out / "eigvecs.npy").is_file():
+        if not (out / layout.EIGVECS).is_file():
             raise InputError(
                 f"kind hessian needs {out / 'eigvecs.npy'}: run `losstopo hessian --out {out}` first"
             )
-        eigvecs = np.load(out / "eigvecs.npy")
+        eigvecs = np.load(out / layout.EIGVECS)
     model = import_model(args, name, entry, out)
     spec = artifacts.load_model(model)[1]
 
@@ -269,15 +278,15 @@ def run(args: argparse.Namespace) -> None:
         return problem, theta
 
     if args.command == "hessian":
-        problem, theta = load(s["hessian"]["dtype"])
+        problem, theta = load(s.hessian.dtype)
         if args.device:
             theta = theta.to(args.device)
-        report = api.compute_hessian(problem, theta, s["hessian"], spec, stream)
-        report.save(out / "hessian.json", out / "eigvecs.npy", out / "esd.npz")
+        report = api.compute_hessian(problem, theta, s.hessian.to_dict(), spec, stream)
+        report.save(out / layout.HESSIAN, out / layout.EIGVECS, out / layout.ESD)
         say(f"top eigenvalues {report.summary['eigenvalues']}, trace {report.summary['trace']:.6g} -> {out}")
     elif args.command == "landscape":
         for kind in kinds:
-            job = api.landscape_job(s["landscape"], kind, args.dim)
+            job = s.landscape.job(kind, args.dim)
             problem, theta = load(job["dtype"])
             report = api.compute_landscape(
                 problem,
@@ -292,9 +301,9 @@ def run(args: argparse.Namespace) -> None:
                 log=say,
             )
             npz, vti, png = landscape_paths(out, kind, args.dim)
-            report.save(
-                npz, vti, png if args.plots else None, title=f"{kind} directions, {args.dim}-D ({model})"
-            )
+            report.save(npz, vti)
+            if args.plots:
+                draw_landscape_report(png, report, title=f"{kind} directions, {args.dim}-D ({model})")
     else:
         result = api.analyze_problem(
             load, spec, s, kinds=kinds, dim=args.dim, device=args.device, progress=stream, log=say
@@ -303,14 +312,15 @@ def run(args: argparse.Namespace) -> None:
     say(f"wrote {out}")
 
 
-def run_topology(args: argparse.Namespace, out: Path, s: dict[str, dict[str, Any]], say) -> None:
+def run_topology(args: argparse.Namespace, out: Path, s: Settings, say) -> None:
     """Topology of the given landscapes, or of out/landscape_<kind>_<dim>d.npz for each kind."""
     from losstopo import api
+    from losstopo.plots.topology import draw_topology
 
     paths = [
         Path(p)
         for p in args.landscape
-        or [landscape_paths(out, kind, args.dim)[0] for kind in s["landscape"]["kinds"]]
+        or [landscape_paths(out, kind, args.dim)[0] for kind in s.landscape.kinds]
     ]
     missing = [p for p in paths if not p.is_file()]
     if missing:
@@ -323,20 +333,18 @@ def run_topology(args: argparse.Namespace, out: Path, s: dict[str, dict[str, Any
             if "loss" not in data.files or "axes" not in data.files:
                 raise InputError(f"{path}: not a landscape file (needs arrays loss and axes)")
             loss, axes = data["loss"], data["axes"]
-        topology = api.compute_topology(loss, axes, s["topology"])
+        topology = api.compute_topology(loss, axes, s.topology.to_dict())
         stem = path.name.removeprefix("landscape_").removesuffix(".npz")
-        api.save_topology_files(
-            topology,
-            out / f"topology_{stem}.json",
-            out / f"topology_{stem}.npz",
-            out / f"topology_{stem}.png" if args.plots else None,
-        )
+        topology_files = [out / f"topology_{stem}.{ext}" for ext in ("json", "npz", "png")]
+        api.save_topology_files(topology, *topology_files[:2])
+        if args.plots:
+            draw_topology(topology_files[2], topology)
         say(f"{path}: {topology.metrics}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `losstopo` command; returns the exit status."""
-    from losstopo.problems.user import UserModelError
+    from losstopo.problems.checkpoints import UserModelError
 
     args = parser().parse_args(argv)
     try:

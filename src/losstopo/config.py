@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.yaml"  # workflow/schemas/ links to it
 
 
 class ConfigError(ValueError):
@@ -61,9 +64,17 @@ def _explain(error: jsonschema.ValidationError, prefix: tuple[str, ...] = ()) ->
     return f"{key}: {error.message}{hint}"
 
 
-def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
+@cache
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    """The config schema at `path`, read once per process (with libyaml when present: the Snakefile reads
+    it at every start). Callers must not change it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(), Loader=loader)
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """Check `config` in place against the schema, filling defaults; raise ConfigError naming keys."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_explain(e) for e in errors]
@@ -125,7 +136,18 @@ def _override_checks(config: dict[str, Any], schema: dict[str, Any]) -> list[str
     return problems
 
 
-def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
+def validate_section(stage: str, section: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of config section `stage` (hessian, landscape, topology) checked against its part of the
+    schema, with the schema's defaults filled in; a ConfigError names every wrong key on one line."""
+    filled = copy.deepcopy(section or {})
+    validator = _with_defaults(jsonschema.Draft202012Validator)(load_schema()["properties"][stage])
+    problems = [_explain(e, (stage,)) for e in validator.iter_errors(filled)]
+    if problems:
+        raise ConfigError(f"invalid {stage} settings: {'; '.join(problems)}")
+    return filled
+
+
+def load_config(path: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """Read a YAML config file and validate it."""
     config = yaml.safe_load(Path(path).read_text()) or {}
     return validate_config(config, schema_path)

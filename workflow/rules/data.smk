@@ -2,19 +2,12 @@
 or small synthetic stand-ins written in exactly the real on-disk layout, read by the same loaders.
 """
 
-SYNTHETIC = "results/data/synthetic"
-CIFAR10_FILES = [f"data_batch_{i}" for i in range(1, 6)] + [
-    "test_batch",
-    "batches.meta",
-]
-PETS_FILES = ["annotations/trainval.txt", "annotations/test.txt"]
-
 
 rule synthetic_cifar10:
     output:
-        [f"{SYNTHETIC}/cifar-10-batches-py/{name}" for name in CIFAR10_FILES],
+        paths.cifar10_files(paths.SYNTHETIC),
     log:
-        "logs/data/synthetic_cifar10.log",
+        paths.data_log("synthetic_cifar10"),
     conda:
         "../../envs/losstopo.yaml"
     params:
@@ -26,9 +19,9 @@ rule synthetic_cifar10:
 
 rule synthetic_pets:
     output:
-        [f"{SYNTHETIC}/oxford-iiit-pet/{name}" for name in PETS_FILES],
+        paths.pets_files(paths.SYNTHETIC),
     log:
-        "logs/data/synthetic_pets.log",
+        paths.data_log("synthetic_pets"),
     conda:
         "../../envs/losstopo.yaml"
     params:
@@ -43,12 +36,9 @@ if config["data"]["download"]:
 
     rule download_cifar10:
         output:
-            [
-                f"{config['data']['root']}/cifar-10-batches-py/{name}"
-                for name in CIFAR10_FILES
-            ],
+            paths.cifar10_files(config["data"]["root"]),
         log:
-            "logs/data/download_cifar10.log",
+            paths.data_log("download_cifar10"),
         conda:
             "../../envs/losstopo.yaml"
         params:
@@ -59,9 +49,9 @@ if config["data"]["download"]:
 
     rule download_pets:
         output:
-            [f"{config['data']['root']}/oxford-iiit-pet/{name}" for name in PETS_FILES],
+            paths.pets_files(config["data"]["root"]),
         log:
-            "logs/data/download_pets.log",
+            paths.data_log("download_pets"),
         conda:
             "../../envs/losstopo.yaml"
         params:

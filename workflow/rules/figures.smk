@@ -1,137 +1,113 @@
-"""Paper figures and tables: each a named target rule whose outputs are report items."""
+"""Paper figures of the per-model stages: each a named target rule whose outputs are report items.
+Each draws the run records its experiment lists for it (`Experiment.figure_runs`)."""
 
 
 rule fig_p3_pinn_heatmap:
     input:
-        metrics=pinn_files("metrics.json"),
-        predictions=pinn_files("prediction.npz", fig_runs(FIG["failure_betas"])),
-        profiles=pinn_files("topology_hessian_2d.npz", profile_runs()),
+        get_figure_inputs("pinn", "fig_p3_pinn_heatmap"),
     output:
         **figure("fig_p3_pinn_heatmap", "Paper P: landscape profiles"),
     log:
-        "logs/figures/fig_p3_pinn_heatmap.log",
+        paths.figure_log("fig_p3_pinn_heatmap"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        profile_runs=profile_runs(),
-        prediction_runs=fig_runs(FIG["failure_betas"]),
+        runs=get_figure_runs("pinn", "fig_p3_pinn_heatmap"),
     script:
         "../scripts/fig_p3_pinn_heatmap.py"
 
 
 rule fig_pA5_profiles_nd:
     input:
-        profiles=[
-            f
-            for dim in FIG["nd_dims"]
-            for f in pinn_files("topology_hessian_{dim}d.npz", profile_runs(), dim=dim)
-        ],
+        get_figure_inputs("pinn", "fig_pA5_profiles_nd"),
     output:
         **figure("fig_pA5_profiles_nd", "Paper P: landscape profiles"),
     log:
-        "logs/figures/fig_pA5_profiles_nd.log",
+        paths.figure_log("fig_pA5_profiles_nd"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        runs=profile_runs(),
-        dims=FIG["nd_dims"],
+        runs=get_figure_runs("pinn", "fig_pA5_profiles_nd"),
+        dims=config["figures"]["nd_dims"],
     script:
         "../scripts/fig_pA5_profiles_nd.py"
 
 
 rule fig_t2_pinn_failure:
     input:
-        random=pinn_files("landscape_random_2d.npz", fig_runs(FIG["failure_betas"])),
-        hessian=pinn_files("landscape_hessian_2d.npz", fig_runs(FIG["failure_betas"])),
-        topology=pinn_files("topology_hessian_2d.npz", fig_runs(FIG["failure_betas"])),
-        esd=pinn_files("esd.npz", fig_runs(FIG["failure_betas"])),
-        prediction=pinn_files("prediction.npz", fig_runs(FIG["failure_betas"])),
+        get_figure_inputs("pinn", "fig_t2_pinn_failure"),
     output:
         **figure("fig_t2_pinn_failure", "Paper T: PINN failure modes"),
     log:
-        "logs/figures/fig_t2_pinn_failure.log",
+        paths.figure_log("fig_t2_pinn_failure"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        betas=FIG["failure_betas"],
+        runs=get_figure_runs("pinn", "fig_t2_pinn_failure"),
     script:
         "../scripts/fig_t2_pinn_failure.py"
 
 
 rule fig_t6_pinn_metrics:
     input:
-        table="results/tables/pinn_runs.csv",
+        table=paths.run_table("pinn"),
     output:
         **figure("fig_t6_pinn_metrics", "Paper T: PINN failure modes"),
     log:
-        "logs/figures/fig_t6_pinn_metrics.log",
+        paths.figure_log("fig_t6_pinn_metrics"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        lr=FIG["lr"],
-        seed=FIG["seed"],
-        kinds=landscape_kinds("pinn"),
+        lr=config["figures"]["lr"],
+        seed=config["figures"]["seed"],
+        kinds=get_experiment("pinn").kinds(config),
     script:
         "../scripts/fig_t6_pinn_metrics.py"
 
 
 rule fig_t1_resnet_landscapes:
     input:
-        landscape=run_files(
-            "resnet20",
-            "landscape_hessian_2d.npz",
-            resnet_runs_of_seed(config["resnet20"]["seeds"][0]),
-        ),
-        topology=run_files(
-            "resnet20",
-            "topology_hessian_2d.npz",
-            resnet_runs_of_seed(config["resnet20"]["seeds"][0]),
-        ),
+        get_figure_inputs("resnet20", "fig_t1_resnet_landscapes"),
     output:
         **figure("fig_t1_resnet_landscapes", "Paper T: ResNet-20"),
     log:
-        "logs/figures/fig_t1_resnet_landscapes.log",
+        paths.figure_log("fig_t1_resnet_landscapes"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        variants=config["resnet20"]["variants"],
-        synthetic=config["resnet20"]["source"] == "synthetic",
+        runs=get_figure_runs("resnet20", "fig_t1_resnet_landscapes"),
+        synthetic=get_experiment("resnet20").source(config) == "synthetic",
     script:
         "../scripts/fig_t1_resnet_landscapes.py"
 
 
 rule fig_t5_resnet_metrics:
     input:
-        table="results/tables/resnet20_runs.csv",
+        table=paths.run_table("resnet20"),
     output:
         **figure("fig_t5_resnet_metrics", "Paper T: ResNet-20"),
     log:
-        "logs/figures/fig_t5_resnet_metrics.log",
+        paths.figure_log("fig_t5_resnet_metrics"),
     conda:
         "../../envs/losstopo.yaml"
     params:
         kind="hessian",
-        synthetic=config["resnet20"]["source"] == "synthetic",
+        synthetic=get_experiment("resnet20").source(config) == "synthetic",
     script:
         "../scripts/fig_t5_resnet_metrics.py"
 
 
 rule fig_p4_unet_crf:
     input:
-        metrics=run_files("unet_crf", "metrics.json"),
-        landscapes=run_files(
-            "unet_crf", "landscape_hessian_2d.npz", unet_profile_runs()
-        ),
-        profiles=run_files("unet_crf", "topology_hessian_2d.npz", unet_profile_runs()),
+        get_figure_inputs("unet_crf", "fig_p4_unet_crf"),
     output:
         **figure("fig_p4_unet_crf", "Paper P: UNet-CRF"),
     log:
-        "logs/figures/fig_p4_unet_crf.log",
+        paths.figure_log("fig_p4_unet_crf"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        runs=unet_runs(),
-        profile_runs=unet_profile_runs(),
-        synthetic=config["unet_crf"]["source"] == "synthetic",
+        runs=get_figure_runs("unet_crf", "fig_p4_unet_crf"),
+        synthetic=get_experiment("unet_crf").source(config) == "synthetic",
     script:
         "../scripts/fig_p4_unet_crf.py"

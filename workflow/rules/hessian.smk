@@ -3,13 +3,13 @@
 
 rule hessian:
     input:
-        model=f"{RESULTS}/model.pt",
+        model=paths.run_file(name=paths.MODEL),
     output:
-        json=f"{RESULTS}/hessian.json",
-        eigvecs=f"{RESULTS}/eigvecs.npy",
-        esd=f"{RESULTS}/esd.npz",
+        json=paths.run_file(name=paths.HESSIAN),
+        eigvecs=paths.run_file(name=paths.EIGVECS),
+        esd=paths.run_file(name=paths.ESD),
     log:
-        f"{LOGS}/hessian.log",
+        paths.run_log(step="hessian"),
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
@@ -17,6 +17,6 @@ rule hessian:
         runtime=60,
         mem_mb=4000,
     params:
-        hessian=lambda w: stage_settings(w.experiment, "hessian"),
+        hessian=get_stage_settings("hessian"),
     script:
         "../scripts/hessian.py"

@@ -3,22 +3,21 @@
 
 rule landscape:
     input:
-        unpack(landscape_inputs),
+        unpack(get_landscape_inputs),
     output:
-        npz=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.npz",
-        vti=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.vti",
-        png=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.png",
+        npz=paths.run_file(name=paths.landscape(ext="npz")),
+        vti=paths.run_file(name=paths.landscape(ext="vti")),
+        png=paths.run_file(name=paths.landscape(ext="png")),
     log:
-        f"{LOGS}/landscape_{{kind}}_{{dim}}d.log",
+        paths.run_log(step=paths.landscape(ext="")),
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
     resources:
         runtime=60,
-        mem_mb=lambda w: 1000
-        + stage_settings(w.experiment, "landscape")["chunk_memory_mb"],
-        gpu=lambda w: experiment_gpus(w.experiment),
+        mem_mb=lambda w: 1000 + get_landscape_settings(w)["chunk_memory_mb"],
+        gpu=lambda w: get_gpus(w.experiment),
     params:
-        landscape=landscape_params,
+        landscape=get_landscape_settings,
     script:
         "../scripts/landscape.py"

@@ -1,33 +1,11 @@
-"""Train the convection PINNs over the beta x learning-rate x seed sweep."""
-
-PINN = "results/pinn/beta{beta}/lr{lr}/seed{seed}"
-FIG = config["figures"]
-
-register_experiment(
-    "pinn",
-    pattern="beta{beta}/lr{lr}/seed{seed}",
-    runs=pinn_runs,
-    problem=pinn_problem,
-    targets=[
-        "fig_p3_pinn_heatmap",
-        "fig_t2_pinn_failure",
-        "fig_t6_pinn_metrics",
-        "fig_pA5_profiles_nd",
-        "table_tda_correlations",
-    ],
-    ml_metrics=["top_eigenvalue", "trace", "rel_l2_error", "mean_abs_error", "loss"],
-    sweep=["beta", "lr"],
-)
+"""Train the convection PINNs over the beta x learning-rate x seed sweep (losstopo.experiments.pinn)."""
 
 
 rule train_pinn:
     output:
-        model=f"{PINN}/model.pt",
-        trajectory=f"{PINN}/trajectory.npz",
-        metrics=f"{PINN}/metrics.json",
-        prediction=f"{PINN}/prediction.npz",
+        **train_outputs("pinn", "trajectory", "prediction"),
     log:
-        "logs/pinn/beta{beta}/lr{lr}/seed{seed}/train.log",
+        train_log("pinn"),
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
@@ -35,12 +13,6 @@ rule train_pinn:
         runtime=60,
         mem_mb=2000,
     params:
-        problem=pinn_problem,
-        train=lambda w: {
-            "optimizer": config["pinn"]["optimizer"],
-            "lr": float(w.lr),
-            "iterations": config["pinn"]["iterations"],
-            "checkpoint_every": config["pinn"]["checkpoint_every"],
-        },
+        **get_train_params("pinn"),
     script:
-        "../scripts/train_pinn.py"
+        "../scripts/train.py"

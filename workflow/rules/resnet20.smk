@@ -1,50 +1,23 @@
-"""Train ResNet-20 with and without residual connections on CIFAR-10 (paper T Figs. 1, 5)."""
+"""Train ResNet-20 with and without residual connections on CIFAR-10 (losstopo.experiments.resnet20)."""
 
-RESNET = "results/resnet20/{variant}/seed{seed}"
-TRAIN_KEYS = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "momentum",
-    "weight_decay",
-    "step_size",
-    "gamma",
-    "augment",
-    "n_train",
-)
-
-register_experiment(
-    "resnet20",
-    pattern="{variant}/seed{seed}",
-    runs=resnet_runs,
-    problem=resnet_problem,
-    targets=["fig_t1_resnet_landscapes", "fig_t5_resnet_metrics"],
-    ml_metrics=["top_eigenvalue", "trace", "test_error", "test_loss"],
-)
-check_real_data("resnet20", config["resnet20"]["source"])
+get_experiment("resnet20").check_data(config)
 
 
 rule train_resnet20:
     input:
-        data=cifar10_files(),
+        data=paths.cifar10_files(get_experiment("resnet20").data_root(config)),
     output:
-        model=f"{RESNET}/model.pt",
-        trajectory=f"{RESNET}/trajectory.npz",
-        metrics=f"{RESNET}/metrics.json",
+        **train_outputs("resnet20", "trajectory"),
     log:
-        "logs/resnet20/{variant}/seed{seed}/train.log",
+        train_log("resnet20"),
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
     resources:
         runtime=120,
         mem_mb=4000,
-        gpu=experiment_gpus("resnet20"),
+        gpu=get_gpus("resnet20"),
     params:
-        problem=resnet_problem,
-        train={
-            "optimizer": "sgd",
-            **{k: config["resnet20"][k] for k in TRAIN_KEYS},
-        },
+        **get_train_params("resnet20"),
     script:
-        "../scripts/train_resnet20.py"
+        "../scripts/train.py"

@@ -3,43 +3,34 @@
 
 rule run_table:
     input:
-        unpack(table_inputs),
+        get_run_table_inputs,
     output:
-        "results/tables/{experiment}_runs.csv",
+        paths.run_table(),
     log:
-        "logs/tables/{experiment}_runs.log",
+        paths.table_log("{experiment}_runs"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        runs=lambda w: EXPERIMENTS[w.experiment].runs(),
-        kinds=lambda w: landscape_kinds(w.experiment),
+        runs=get_run_table_runs,
     script:
         "../scripts/run_table.py"
 
 
 rule table_tda_correlations:
     input:
-        tables=[f"results/tables/{name}_runs.csv" for name in active_experiments()],
+        tables=[e["table"] for e in get_correlation_experiments()],
     output:
         **figure("table_tda_correlations", "Correlations"),
         csv=report(
-            "results/tables/tda_correlations.csv",
+            paths.table("tda_correlations"),
             caption="../report/table_tda_correlations.rst",
             category="Correlations",
         ),
     log:
-        "logs/figures/table_tda_correlations.log",
+        paths.figure_log("table_tda_correlations"),
     conda:
         "../../envs/losstopo.yaml"
     params:
-        experiments=[
-            {
-                "name": name,
-                "kinds": landscape_kinds(name),
-                "ml_metrics": EXPERIMENTS[name].ml_metrics,
-                "sweep": EXPERIMENTS[name].sweep,
-            }
-            for name in active_experiments()
-        ],
+        experiments=get_correlation_experiments(),
     script:
         "../scripts/table_tda_correlations.py"

@@ -3,12 +3,12 @@
 
 rule topology:
     input:
-        landscape=f"{RESULTS}/landscape_{{kind}}_{{dim}}d.npz",
+        landscape=paths.run_file(name=paths.landscape(ext="npz")),
     output:
-        json=f"{RESULTS}/topology_{{kind}}_{{dim}}d.json",
-        npz=f"{RESULTS}/topology_{{kind}}_{{dim}}d.npz",
+        json=paths.run_file(name=paths.topology(ext="json")),
+        npz=paths.run_file(name=paths.topology(ext="npz")),
     log:
-        f"{LOGS}/topology_{{kind}}_{{dim}}d.log",
+        paths.run_log(step=paths.topology(ext="")),
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
@@ -16,6 +16,6 @@ rule topology:
         runtime=30,
         mem_mb=2000,
     params:
-        topology=lambda w: stage_settings(w.experiment, "topology"),
+        topology=get_stage_settings("topology"),
     script:
         "../scripts/topology.py"

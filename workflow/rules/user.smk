@@ -1,47 +1,42 @@
-"""Models of your own (config `models`, kind module): each entry is an experiment whose runs are its
-checkpoints, imported into results/<name>/<checkpoint stem>/model.pt for the per-model stages.
+"""Models of your own (config `models`, losstopo.experiments.user): each entry is an experiment whose runs
+are its checkpoints, imported into results/<name>/<checkpoint stem>/model.pt for the per-model stages.
 
-Every entry is checked here, at parse time (imports, each checkpoint's keys, the data's shapes), so a
-bad entry stops the workflow before any job, naming the entry.
+A missing checkpoint stops the workflow at parse time, naming the entry; the entry's `check_model` job
+(imports, each checkpoint's keys, the data's shapes) runs before any of its import jobs.
 """
 
-import re
-from pathlib import Path
-
-from losstopo.problems.user import module_spec, validate_entry
-
-USER_MODELS = {}
-
-
-for _name, _entry in config.get("models", {}).items():
-    if not re.fullmatch(r"[a-z0-9_]+", _name) or _name in EXPERIMENTS:
-        raise ValueError(
-            f"models.{_name}: entry names must be lower-case letters, digits and _, and differ from "
-            f"the built-in experiments {sorted(EXPERIMENTS)}; rename the entry"
-        )
-    USER_MODELS[_name] = validate_entry(_name, _entry)
-    register_experiment(
-        _name,
-        pattern="{checkpoint}",
-        runs=lambda name=_name: user_runs(name),
-        problem=lambda wildcards, name=_name: module_spec(
-            name, config["models"][name], "float32"
-        ),
-        targets=["table_tda_correlations"],
-        ml_metrics=["top_eigenvalue", "trace", "loss", "accuracy"],
-    )
+USER_MODELS = get_user_models()
 
 
 if USER_MODELS:
 
+    rule check_model:
+        output:
+            paths.experiment_file("{experiment}", paths.MODEL_CHECK),
+        log:
+            paths.experiment_log("{experiment}", "model_check"),
+        wildcard_constraints:
+            experiment="|".join(USER_MODELS),
+        conda:
+            "../../envs/losstopo.yaml"
+        threads: 1
+        resources:
+            runtime=10,
+            mem_mb=2000,
+        params:
+            entry=lambda w: config["models"][w.experiment],
+        script:
+            "../scripts/check_model.py"
+
     rule import_model:
         input:
-            checkpoint=user_checkpoint,
+            checkpoint=get_checkpoint,
+            check=paths.experiment_file("{experiment}", paths.MODEL_CHECK),
         output:
-            model="results/{experiment}/{checkpoint}/model.pt",
-            metrics="results/{experiment}/{checkpoint}/metrics.json",
+            model=paths.run_file("{experiment}", "{checkpoint}", paths.MODEL),
+            metrics=paths.run_file("{experiment}", "{checkpoint}", paths.METRICS),
         log:
-            "logs/{experiment}/{checkpoint}/import.log",
+            paths.run_log("{experiment}", "{checkpoint}", "import"),
         wildcard_constraints:
             experiment="|".join(USER_MODELS),
             checkpoint=r"[^/]+",
@@ -52,7 +47,6 @@ if USER_MODELS:
             runtime=10,
             mem_mb=2000,
         params:
-            name=lambda w: w.experiment,
             entry=lambda w: config["models"][w.experiment],
         script:
             "../scripts/import_model.py"

@@ -1,8 +1,7 @@
 """Glue: several Neuro-Visualizer / baseline results side by side (paper N Figs. 1, 4, 5, 7, 12).
 
-Inputs: `results` (npz list written by neurovis_landscape.py). Params: `titles` (one per result),
-`suptitle`, `term` (the loss term drawn, or a list of one term per panel), `colour` (loss | loss_error |
-projection_error | density).
+Params: `panels` (one per result: its npz `file` written by neurovis_landscape.py, `title` and the loss
+`term` drawn), `suptitle`, `colour` (loss | loss_error | projection_error | density).
 Loss contours share one log scale across panels, as in the paper. Outputs `png`, `pdf`.
 """
 
@@ -33,15 +32,11 @@ def load_results(paths: list[str]) -> list[ProjectionResult]:
 
 
 def main(smk) -> None:
-    paths, titles = list(smk.input.results), list(smk.params.titles)
-    colour = smk.params.colour
-    term = smk.params.term
-    terms = list(term) if isinstance(term, (list, tuple)) else [term] * len(paths)
-    if len(titles) != len(paths):
-        raise ValueError(f"params.titles has {len(titles)} entries for {len(paths)} results")
+    panels, colour = list(smk.params.panels), smk.params.colour
+    titles, terms = [p["title"] for p in panels], [p["term"] for p in panels]
     if colour not in COLOURINGS:
         raise ValueError(f"params.colour must be one of {COLOURINGS}, got {colour!r}")
-    results = load_results(paths)
+    results = load_results([p["file"] for p in panels])
     columns = min(COLUMNS, len(results))
     rows = -(-len(results) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 3.9 * rows), layout="constrained",

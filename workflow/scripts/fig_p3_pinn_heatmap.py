@@ -14,8 +14,9 @@ from losstopo.topology import load_topology
 
 
 def main(smk) -> None:
-    runs = pd.DataFrame([artifacts.load_json(p) for p in smk.input.metrics])
-    pred_runs, profile_runs = smk.params.prediction_runs, smk.params.profile_runs
+    records = smk.params.runs
+    runs = pd.DataFrame([artifacts.load_json(r["files"]["metrics"]) for r in records["runs"]])
+    pred_runs, profile_runs = records["predictions"], records["profiles"]
     cells = sorted({(r["beta"], r["lr"]) for r in profile_runs}, key=lambda c: (float(c[1]), float(c[0])))
     seeds = sorted({r["seed"] for r in profile_runs}, key=int)
     n_cols = max(len(pred_runs), len(cells))
@@ -26,15 +27,15 @@ def main(smk) -> None:
     rows[0].suptitle("(a) mean relative L2 error of the PINN over wave speed and learning rate")
 
     axes = np.atleast_1d(rows[1].subplots(1, n_cols, sharey=True))
-    for ax, run, path in zip(axes, pred_runs, smk.input.predictions):
-        pred = np.load(path)
+    for ax, run in zip(axes, pred_runs):
+        pred = np.load(run["files"]["prediction"])
         image = plot_solution(ax, pred["x"], pred["t"], pred["u_pred"], rf"$\beta$={run['beta']}, lr={run['lr']}")
     for ax in axes[len(pred_runs):]:
         ax.set_visible(False)
     rows[1].colorbar(image, ax=axes[: len(pred_runs)], label="predicted u(x, t)")
     rows[1].suptitle(f"(b) predicted u(x, t), seed {pred_runs[0]['seed']}")
 
-    paths = dict(zip([(r["beta"], r["lr"], r["seed"]) for r in profile_runs], smk.input.profiles))
+    paths = {(r["beta"], r["lr"], r["seed"]): r["files"]["profile"] for r in profile_runs}
     grid = np.atleast_2d(rows[2].subplots(len(seeds), n_cols, squeeze=False))
     for j, (beta, lr) in enumerate(cells):
         for i, seed in enumerate(seeds):

@@ -1,7 +1,7 @@
 """Glue: paper P Fig. 4 / B.6, UNet-CRF test accuracy over epochs x learning rates, landscapes over training.
 
-Inputs `metrics` (one metrics.json per run of params `runs`, dicts lr/seed/epoch), `landscapes` and
-`profiles` (2-D Hessian landscape npz and topology npz per run of params `profile_runs`). Params
+Params `runs`: run records (lr, seed, epoch and their `files`): "runs", every checkpoint with its
+metrics.json, and "profiles", the checkpoints drawn with their 2-D Hessian landscape and topology npz;
 `synthetic` (titles say which data set). Outputs `png`, `pdf`.
 """
 
@@ -9,10 +9,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from losstopo import artifacts  # noqa: E402
 from losstopo.plots.landscape import plot_contour  # noqa: E402
@@ -22,14 +22,11 @@ from losstopo.topology import load_topology  # noqa: E402
 HEATMAPS = (("test_pixel_accuracy", "test pixel accuracy"), ("test_iou", "test IoU (mean over classes)"))
 
 
-def run_table(runs: list[dict], metric_paths: list[str]) -> pd.DataFrame:
+def run_table(runs: list[dict]) -> pd.DataFrame:
     """One row per checkpoint: its lr, seed and epoch with its test metrics."""
-    if len(runs) != len(metric_paths):
-        raise ValueError(f"params.runs lists {len(runs)} runs but {len(metric_paths)} metrics files were "
-                         f"given; the rule must list them in the same order")
     rows = []
-    for run, path in zip(runs, metric_paths):
-        metrics = artifacts.load_json(path)
+    for run in runs:
+        metrics = artifacts.load_json(run["files"]["metrics"])
         rows.append({"lr": float(run["lr"]), "seed": int(run["seed"]), "epoch": int(run["epoch"]),
                      **{key: metrics[key] for key, _ in HEATMAPS}})
     return pd.DataFrame(rows)
@@ -47,8 +44,8 @@ def plot_epoch_heatmap(ax, table: pd.DataFrame, metric: str, label: str) -> None
 
 def main(smk) -> None:
     data_name = "synthetic Oxford-IIIT Pet" if smk.params.synthetic else "Oxford-IIIT Pet"
-    table = run_table(list(smk.params.runs), list(smk.input.metrics))
-    profile_runs = list(smk.params.profile_runs)
+    table = run_table(smk.params.runs["runs"])
+    profile_runs = smk.params.runs["profiles"]
     epochs = sorted({int(r["epoch"]) for r in profile_runs})
     lines = sorted({(float(r["lr"]), int(r["seed"])) for r in profile_runs}, key=lambda c: (-c[0], c[1]))
     fig = plt.figure(figsize=(max(10.0, 6.0 * len(epochs)), 3.6 + 2.6 * len(lines)), layout="constrained")
@@ -59,8 +56,8 @@ def main(smk) -> None:
     top.suptitle(f"(a) UNet + CRF-RNN on {data_name}: test metrics over epochs and learning rates")
 
     grid = bottom.subplots(len(lines), 2 * len(epochs), squeeze=False)
-    cells = {(float(r["lr"]), int(r["seed"]), int(r["epoch"])): (landscape, profile)
-             for r, landscape, profile in zip(profile_runs, smk.input.landscapes, smk.input.profiles)}
+    cells = {(float(r["lr"]), int(r["seed"]), int(r["epoch"])): (r["files"]["landscape"], r["files"]["profile"])
+             for r in profile_runs}
     for i, (lr, seed) in enumerate(lines):
         for j, epoch in enumerate(epochs):
             contour_ax, profile_ax = grid[i, 2 * j], grid[i, 2 * j + 1]

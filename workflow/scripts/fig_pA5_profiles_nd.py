@@ -11,13 +11,12 @@ from losstopo.topology import load_topology
 
 
 def main(smk) -> None:
-    runs, dims = smk.params.runs, smk.params.dims
+    runs, dims = smk.params.runs["profiles"], smk.params.dims
     fig, axes = plt.subplots(len(dims), len(runs), figsize=(2.9 * len(runs), 2.6 * len(dims)),
                              layout="constrained", squeeze=False)
-    paths = iter(smk.input.profiles)
     for row, dim in zip(axes, dims):
         for ax, run in zip(row, runs):
-            topology = load_topology(next(paths))
+            topology = load_topology(run["files"][f"{dim}d"])
             plot_profile(ax, topology, log_scale=True)
             m = topology.metrics
             ax.set_title(rf"{dim}-D, $\beta$={run['beta']}, lr={run['lr']}, seed {run['seed']}"

@@ -37,14 +37,12 @@ def zoomed(loss: np.ndarray, quantile: float) -> tuple[np.ndarray, float]:
 
 
 def main(smk) -> None:
-    variants = list(smk.params.variants)
-    if not len(smk.input.landscape) == len(smk.input.topology) == len(variants):
-        raise ValueError(f"expected one landscape and one topology file per variant {variants}, got "
-                         f"{len(smk.input.landscape)} and {len(smk.input.topology)}")
+    runs = smk.params.runs["runs"]
+    variants = [run["variant"] for run in runs]
     data = "synthetic CIFAR-10" if smk.params.synthetic else "CIFAR-10"
     quantile = float(getattr(smk.params, "zoom_quantile", ZOOM_QUANTILE))
     fig = plt.figure(figsize=(14, 4.4 * len(variants)), layout="constrained")
-    files = zip(variants, smk.input.landscape, smk.input.topology)
+    files = [(run["variant"], run["files"]["landscape"], run["files"]["topology"]) for run in runs]
     for row, (variant, landscape, topology) in enumerate(files):
         axes, loss = read_landscape(landscape)
         name = f"ResNet-20 {NAMES.get(variant, variant)}, {data}"

@@ -20,22 +20,23 @@ ROWS = ("random directions", "Hessian directions", "merge tree (Hessian)", "pers
 
 
 def main(smk) -> None:
-    betas = smk.params.betas
-    fig, axes = plt.subplots(len(ROWS), len(betas), figsize=(3.3 * len(betas), 2.9 * len(ROWS)),
+    runs = smk.params.runs["runs"]
+    fig, axes = plt.subplots(len(ROWS), len(runs), figsize=(3.3 * len(runs), 2.9 * len(ROWS)),
                              layout="constrained", squeeze=False)
     settings = {}
-    for j, beta in enumerate(betas):
+    for j, run in enumerate(runs):
+        files, beta = run["files"], float(run["beta"])
         for i, kind in enumerate(("random", "hessian")):
-            with np.load(getattr(smk.input, kind)[j]) as data:
+            with np.load(files[kind]) as data:
                 plot_contour(axes[i, j], data["axes"], data["loss"], colorbar=True)
                 meta = json.loads(str(data["meta"]))
             settings[kind] = f"{kind}: {meta['normalization']} normalisation, distance {meta['distance']:g}"
-        topology = load_topology(smk.input.topology[j])
+        topology = load_topology(files["topology"])
         plot_merge_tree(axes[2, j], topology, log_scale=True)
         plot_persistence_diagram(axes[3, j], topology, log_scale=True)
-        with np.load(smk.input.esd[j]) as esd:
+        with np.load(files["esd"]) as esd:
             plot_esd(axes[4, j], esd["grid"], esd["density"], width=float(esd["width"]))
-        with np.load(smk.input.prediction[j]) as pred:
+        with np.load(files["prediction"]) as pred:
             image = plot_solution(axes[5, j], pred["x"], pred["t"], pred["u_pred"])
         for i, name in enumerate(ROWS):
             axes[i, j].set_title(rf"$\beta$ = {beta:g}: {name}", fontsize=9)

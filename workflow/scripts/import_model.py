@@ -6,7 +6,7 @@ from losstopo.problems.user import import_checkpoint
 
 
 def main(smk) -> None:
-    imported = import_checkpoint(smk.params.name, dict(smk.params.entry), smk.input.checkpoint)
+    imported = import_checkpoint(smk.wildcards.experiment, dict(smk.params.entry), smk.input.checkpoint)
     metrics = save_imported(imported, smk.output.model, smk.output.metrics)
     print(f"{smk.input.checkpoint}: {imported.theta.numel()} parameters, {metrics}")
 

@@ -2,10 +2,11 @@
 
 Inputs: `model` (model.pt), `eigvecs` ([k, P] .npy, kind hessian: the first `dim` rows), `trajectory`
 (trajectory.npz, kind pca). Wildcards `kind` (random | hessian | pca) and `dim` (2 | 3 | 4). Params
-`landscape`: distance, steps, normalization, ignore_bias (this kind's settings), chunk_memory_mb, save_every_s, seed,
-dtype (checked and defaulted by workflow/schemas/config.schema.yaml before any job). Outputs `npz`
-(loss, loss_<term>, axes, directions, meta; for pca trajectory_coords and explained_variance), `vti`
-and `png`. Finished chunks are kept in `<npz>.partial/` so a killed job resumes; it is removed on success.
+`landscape`: distance, steps, normalization, ignore_bias (this kind's settings), chunk_memory_mb,
+save_every_s, seed, dtype (the dict of `losstopo.settings.landscape_job`, checked and defaulted by the
+config schema). Outputs `npz` (loss, loss_<term>, axes, directions, meta; for pca trajectory_coords and
+explained_variance), `vti` and `png` (drawn by `losstopo.plots.landscape.draw_landscape_report`).
+Finished chunks are kept in `<npz>.partial/` so a killed job resumes; it is removed on success.
 """
 
 import shutil
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from losstopo import artifacts
+from losstopo.plots.landscape import draw_landscape_report
 from losstopo.stages.landscape import compute_landscape
 
 
@@ -35,7 +37,8 @@ def main(smk) -> None:
                                log=lambda line: print(f"{smk.input.model}: {line}"),
                                source=str(getattr(smk.input, source)) if source else "")
     title = f"{kind} directions, {dim}-D ({smk.input.model})"
-    report.save(smk.output.npz, smk.output.vti, smk.output.png, title)
+    report.save(smk.output.npz, smk.output.vti)
+    draw_landscape_report(smk.output.png, report, title)
     shutil.rmtree(store, ignore_errors=True)
     print(f"done in {time.perf_counter() - start:.1f} s")
 

@@ -1,10 +1,10 @@
 """Glue: one method's 2-D view (nv | pca | kpca | umap) of one or several training trajectories, its
 decoded-grid loss landscape and its fidelity (paper N Table 1: e_relative, e_proj).
 
-Inputs: `trajectories` (trajectory.npz list), `models` (model.pt list; the first one's problem evaluates
-every landscape). Params: `method`, `labels` (a name per trajectory) and `neurovis` (AE settings: hidden,
-epochs, lr, batch_size, patience, restart_epochs, weights, anchor, l_max, grid_points, seed; and
-resolution, dtype, density; checked and defaulted by the config schema). Outputs `npz` (every array
+Params: `trajectories` (one {label, model, trajectory} per member of the group: its model.pt and
+trajectory.npz; the first model's problem evaluates every landscape), `method` and `neurovis` (AE
+settings: hidden, epochs, lr, batch_size, patience, restart_epochs, weights, anchor, l_max, grid_points,
+seed; and resolution, dtype, density; checked and defaulted by the config schema). Outputs `npz` (every array
 needed to redraw, `losstopo.neurovis.ProjectionResult.to_arrays`) and `json` (scores, settings, provenance).
 """
 
@@ -34,7 +34,7 @@ from losstopo.provenance import provenance
 def load_trajectories(paths: list[str], labels: list[str], size: int, dtype: str) -> TrajectorySet:
     """The checkpoints of every trajectory file, checked against the evaluating problem's size."""
     if len(labels) != len(paths):
-        raise ValueError(f"params.labels has {len(labels)} names for {len(paths)} trajectories: {paths}")
+        raise ValueError(f"{len(labels)} labels for {len(paths)} trajectories: {paths}")
     stacks = []
     for path in paths:
         thetas = artifacts.load_trajectory(path)["thetas"]
@@ -63,9 +63,10 @@ def main(smk) -> None:
     start = time.perf_counter()
     torch.set_num_threads(max(1, int(smk.threads)))
     s, method = smk.params.neurovis, smk.params.method
-    models, trajectories = list(smk.input.models), list(smk.input.trajectories)
+    members = list(smk.params.trajectories)
+    models, trajectories = [m["model"] for m in members], [m["trajectory"] for m in members]
     problem, _, problem_spec = artifacts.load_problem(models[0], s["dtype"])
-    data = load_trajectories(trajectories, list(smk.params.labels), problem.spec.size, s["dtype"])
+    data = load_trajectories(trajectories, [m["label"] for m in members], problem.spec.size, s["dtype"])
     print(f"{method}: {data.n_models} models of {problem.spec.size} parameters from {len(trajectories)} "
           f"trajectories; landscape evaluated with {models[0]}")
     projection = project(method, data, s)

@@ -1,6 +1,6 @@
 """Glue: paper N Table 1, e_relative and e_proj of each (trajectory, method), beside the paper's CoPhy-PGNN
-numbers. Inputs: `results` (json list written by neurovis_landscape.py); params `rows` (one
-{"trajectory": name, "method": m} per result, same order). Outputs `csv`, and the table as `png` / `pdf`.
+numbers. Params `rows`: one {"trajectory": name, "method": m, "file": json written by
+neurovis_landscape.py} per result. Outputs `csv`, and the table as `png` / `pdf`.
 """
 
 import matplotlib
@@ -16,16 +16,14 @@ from losstopo.plots.neurovis import METHOD_NAMES
 PAPER = {"nv": (0.0095, 0.0005), "pca": (1.6782, 0.2832), "kpca": (4.7250, 0.0865), "umap": (0.4295, 0.2307)}
 
 
-def table(paths: list[str], rows: list[dict]) -> pd.DataFrame:
+def table(rows: list[dict]) -> pd.DataFrame:
     """One row per result: our scores, and the paper's for the same method."""
-    if len(rows) != len(paths):
-        raise ValueError(f"params.rows has {len(rows)} entries for {len(paths)} results")
     records = []
-    for path, row in zip(paths, rows):
-        result = load_json(path)
+    for row in rows:
+        result = load_json(row["file"])
         if result["method"] != row["method"]:
-            raise ValueError(f"{path} holds method {result['method']!r} but params.rows says "
-                             f"{row['method']!r}; keep params.rows in the order of input.results")
+            raise ValueError(f"{row['file']} holds method {result['method']!r}, not {row['method']!r}: "
+                             "it was written for another embedding; delete it and run again")
         paper = PAPER.get(row["method"], (float("nan"), float("nan")))
         records.append({"trajectory": row["trajectory"], "method": row["method"],
                         "e_relative": result["e_relative"], "e_proj": result["e_proj"],
@@ -59,7 +57,7 @@ def draw(frame: pd.DataFrame, path_png: str, path_pdf: str) -> None:
 
 
 def main(smk) -> None:
-    frame = table(list(smk.input.results), list(smk.params.rows))
+    frame = table(list(smk.params.rows))
     frame.to_csv(smk.output.csv, index=False)
     draw(frame, smk.output.png, smk.output.pdf)
     print(frame.to_string())

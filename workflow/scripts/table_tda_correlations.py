@@ -13,8 +13,8 @@ from losstopo.tables import tda_correlations
 
 def main(smk) -> None:
     parts, panels = [], []
-    for path, exp in zip(smk.input.tables, smk.params.experiments):
-        table = pd.read_csv(path)
+    for exp in smk.params.experiments:
+        table = pd.read_csv(exp["table"])
         metrics = [m for m in exp["ml_metrics"] + exp["sweep"] if m in table]
         part = tda_correlations(table, exp["kinds"], exp["name"], metrics)
         parts.append(part)

@@ -13,8 +13,12 @@ finite loss (see `losstopo.topology.analysis`).
 import numpy as np
 
 from losstopo.artifacts import job_log
-from losstopo.stages.topology import (compute_topology, has_finite_loss, save_nonfinite_record,
-                                      save_topology_files)
+from losstopo.stages.topology import (
+    compute_topology,
+    has_finite_loss,
+    save_nonfinite_record,
+    save_topology_files,
+)
 
 
 def main(smk) -> None:

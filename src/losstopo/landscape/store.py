@@ -30,7 +30,7 @@ class ChunkStore:
     fingerprint: str
 
     @classmethod
-    def resume(cls, path: str | Path, n_points: int, fingerprint: str) -> "ChunkStore | None":
+    def resume(cls, path: str | Path, n_points: int, fingerprint: str) -> ChunkStore | None:
         """The store at `path` if it holds this computation (with its own chunk size), else None.
 
         A store of another computation (other fingerprint or grid size) is stale and is removed, so
@@ -46,7 +46,7 @@ class ChunkStore:
         return None
 
     @classmethod
-    def create(cls, path: str | Path, n_points: int, chunk: int, fingerprint: str) -> "ChunkStore":
+    def create(cls, path: str | Path, n_points: int, chunk: int, fingerprint: str) -> ChunkStore:
         """A new, empty store at `path` (anything there before is removed)."""
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")

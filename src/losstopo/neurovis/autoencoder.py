@@ -108,7 +108,7 @@ class AESettings:
         return float(self.weights.get(name, 0.0))
 
     @classmethod
-    def from_dict(cls, settings: dict[str, Any]) -> "AESettings":
+    def from_dict(cls, settings: dict[str, Any]) -> AESettings:
         """The fields of this class found in `settings`; other keys (e.g. the grid resolution) are ignored."""
         names = {f for f in cls.__dataclass_fields__}
         chosen = {k: v for k, v in settings.items() if k in names}

@@ -65,7 +65,7 @@ class ProjectionResult:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays: Any) -> "ProjectionResult":
+    def from_arrays(cls, arrays: Any) -> ProjectionResult:
         """The result saved by `to_arrays` (a dict or an open `np.load` archive)."""
         if "meta" not in arrays:
             raise ValueError("not a Neuro-Visualizer result archive (no 'meta'); rerun the neurovis rule")

@@ -1,5 +1,6 @@
 """Landscape figures drawn onto given matplotlib Axes: log-level contours, 3-D surfaces, centre slices
-of 3-D/4-D grids and trajectory overlays for PCA directions.
+of 3-D/4-D grids and trajectory overlays for PCA directions; and the landscape stage's figure file
+(`draw_landscape_report`), which the workflow, the CLI and `Analysis.save` write beside its data.
 
 Grids follow the engine's convention: `values[i, j]` sits at (axes[0][i], axes[1][j]), so direction 0
 runs along the horizontal axis. Non-finite values are left blank, never filled in.
@@ -9,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.contour import QuadContourSet
 from matplotlib.ticker import LogFormatterSciNotation, NullFormatter
+
+if TYPE_CHECKING:  # both import torch; drawing needs only their arrays
+    from losstopo.landscape import Directions
+    from losstopo.stages.landscape import LandscapeReport
 
 
 def log_levels(values: np.ndarray, n: int = 30) -> np.ndarray:
@@ -168,3 +175,59 @@ def plot_trajectory(
     if explained_variance is not None:
         ax.set_xlabel(f"PC1 ({100 * explained_variance[0]:.1f}%)")
         ax.set_ylabel(f"PC2 ({100 * explained_variance[1]:.1f}%)")
+
+
+def draw_landscape_report(path: str | Path, report: LandscapeReport, title: str) -> None:
+    """The landscape stage's figure: the landscape, or a message naming its status when no loss is finite."""
+    if np.isfinite(report.loss).any():
+        draw_landscape(path, report.axes, report.loss, report.directions, title)
+    else:
+        draw_message(path, f"{title}: no finite loss ({report.meta.get('status', 'not finite')})")
+
+
+def draw_message(path: str | Path, message: str) -> None:
+    """A figure that only says why there is nothing to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def draw_landscape(
+    path: str | Path, axes: tuple[np.ndarray, ...], loss: np.ndarray, directions: Directions, title: str
+) -> None:
+    """Contour and surface of a 2-D landscape (with the trajectory for PCA), centre slices otherwise."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dim = loss.ndim
+    if dim == 2:
+        fig = plt.figure(figsize=(10, 4.2))
+        ax = fig.add_subplot(1, 2, 1)
+        plot_contour(ax, axes, loss)
+        if directions.trajectory_coords is not None:
+            plot_trajectory(
+                ax, directions.trajectory_coords, explained_variance=directions.explained_variance
+            )
+        labels = ("PC1", "PC2") if directions.kind == "pca" else (r"$\alpha_1$", r"$\alpha_2$")
+        plot_surface(fig.add_subplot(1, 2, 2, projection="3d"), axes, loss, labels=labels)
+        # a fixed layout: tight_layout would draw the 3-D axes twice
+        fig.subplots_adjust(left=0.07, right=0.97, bottom=0.12, top=0.88, wspace=0.12)
+    else:
+        n_pairs = dim * (dim - 1) // 2
+        cols = 3
+        n_rows = (n_pairs + cols - 1) // cols
+        fig, axs = plt.subplots(n_rows, cols, figsize=(4.2 * cols, 3.8 * n_rows))
+        plot_center_slices(list(np.ravel(axs))[:n_pairs], axes, loss)
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.suptitle(title)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

@@ -1,10 +1,13 @@
-"""Topology plots drawn onto given Axes: landscape profiles, merge trees and persistence diagrams.
+"""Topology plots drawn onto given Axes: landscape profiles, merge trees and persistence diagrams; and the
+topology stage's figure file (`draw_topology`).
 
 Colours follow paper P: minima are red dots, saddles orange dots, and the profile is filled with a
 colour ramp of the loss. With `log_scale=True` the loss axis is logarithmic (losses must be positive).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -14,8 +17,15 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
-from losstopo.topology import (MINIMUM, SADDLE, LandscapeProfile, LandscapeTopology, MergeTree,
-                               PersistencePairs, landscape_profile)
+from losstopo.topology import (
+    MINIMUM,
+    SADDLE,
+    LandscapeProfile,
+    LandscapeTopology,
+    MergeTree,
+    PersistencePairs,
+    landscape_profile,
+)
 
 MINIMUM_COLOUR, SADDLE_COLOUR, ROOT_COLOUR = "tab:red", "tab:orange", "0.2"
 
@@ -113,6 +123,21 @@ def plot_persistence_diagram(ax: Axes, source: PersistencePairs | LandscapeTopol
     if colorbar and cmap:
         ax.figure.colorbar(points, ax=ax, label="persistence")
     return points if cmap else None
+
+
+def draw_topology(path: str | Path, topology: LandscapeTopology) -> None:
+    """Merge tree, persistence diagram and landscape profile side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    plot_merge_tree(axs[0], topology)
+    plot_persistence_diagram(axs[1], topology)
+    plot_profile(axs[2], topology)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
 
 
 def _profile_of(source: MergeTree | LandscapeProfile | LandscapeTopology) -> LandscapeProfile:

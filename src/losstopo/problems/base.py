@@ -45,7 +45,7 @@ class ParamSpec:
     blocks: tuple[ParamBlock, ...]
 
     @classmethod
-    def from_shapes(cls, named_shapes: list[tuple[str, tuple[int, ...]]]) -> "ParamSpec":
+    def from_shapes(cls, named_shapes: list[tuple[str, tuple[int, ...]]]) -> ParamSpec:
         blocks, offset = [], 0
         for name, shape in named_shapes:
             block = ParamBlock(name, tuple(int(s) for s in shape), offset)
@@ -54,7 +54,7 @@ class ParamSpec:
         return cls(tuple(blocks))
 
     @classmethod
-    def from_module(cls, module: nn.Module) -> "ParamSpec":
+    def from_module(cls, module: nn.Module) -> ParamSpec:
         return cls.from_shapes([(n, tuple(p.shape)) for n, p in module.named_parameters()])
 
     @property

@@ -2,26 +2,20 @@
 
 Each is a `ModuleProblem` on a fixed subset of the training split ("loss", what a landscape shows as
 the training objective) with the mean cross-entropy on the first `n_test` held-out images as "test".
-Data come from `losstopo.data.cifar` (the real files or the synthetic stand-in in the same layout).
-`train_trajectory` trains with `losstopo.training.epochs.train_epoch` and keeps the flat vector after
-every epoch.
+Data come from `losstopo.data.cifar` (the real files or the synthetic stand-in in the same layout);
+`losstopo.training.trainers.train_cifar_small` trains it.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from losstopo.data.cifar import load_cifar10
 from losstopo.problems.base import ParamSpec
 from losstopo.problems.module import ModuleProblem
-from losstopo.training.epochs import EpochConfig, train_epoch
-from losstopo.training.optimize import TrainResult
 
 MODELS = ("cnn", "mlp")
 N_CLASSES = 10
@@ -108,33 +102,6 @@ class CifarSmall:
 def chunks(x: Tensor, y: Tensor, size: int) -> list[tuple[Tensor, Tensor]]:
     """(x, y) split into consecutive batches of at most `size` samples."""
     return list(zip(x.split(size), y.split(size)))
-
-
-def train_trajectory(problem: CifarSmall, theta0: Tensor, config: EpochConfig, epochs: int, seed: int,
-                     progress: bool = True) -> TrainResult:
-    """Minibatch training on the first n_train images, the flat vector kept after every epoch (0 = init).
-
-    `losses` are the problem's "loss" at each checkpoint.
-    """
-    if epochs < 1:
-        raise ValueError(f"cifar_small training needs epochs >= 1, got {epochs}")
-    start = time.perf_counter()
-    module = problem.module(theta0)
-    snapshots, losses, state = [theta0.detach().clone()], [train_loss(problem, theta0)], None
-    for epoch in range(1, epochs + 1):
-        state = train_epoch(module, state, problem.train_data, F.cross_entropy, config, epoch, seed, progress)
-        theta = problem.spec.flatten(dict(module.named_parameters()))
-        snapshots.append(theta)
-        losses.append(train_loss(problem, theta))
-    diverged = not bool(torch.isfinite(snapshots[-1]).all()) or not math.isfinite(losses[-1])
-    return TrainResult(theta=snapshots[-1], trajectory=torch.stack(snapshots), steps=list(range(epochs + 1)),
-                       losses=losses, diverged=diverged, seconds=time.perf_counter() - start)
-
-
-def train_loss(problem: CifarSmall, theta: Tensor) -> float:
-    """The problem's "loss" at `theta`, without a graph."""
-    with torch.no_grad():
-        return float(problem.loss(theta.detach()))
 
 
 def build(settings: dict, buffers: dict[str, Tensor] | None = None) -> CifarSmall:

@@ -16,16 +16,14 @@ An MLP maps the field h to (psi_hat, E_hat), psi_hat normalised to unit length. 
   test_mse = the train measure on the held-out (extrapolation) fields.
 C- and S-Loss need no labels: they run on every field, training and held-out (as in CoPhy-PGNN).
 CoPhy-PGNN trains on train + lambda_C(t) c + lambda_S(t) s, lambda_S annealed (decaying from
-lambda_s0) and lambda_C cold-started (a sigmoid ramp to lambda_c): `CophySchedule`. The black-box
-network trains on `train` only. The problem's "loss" is the objective the variant converges to:
-train + lambda_c c + lambda_s s for "cophy" (lambda_s = 0: the annealed S weight has vanished), train
-for "blackbox".
+lambda_s0) and lambda_C cold-started (a sigmoid ramp to lambda_c):
+`losstopo.training.balancing.CophySchedule`. The black-box network trains on `train` only. The
+problem's "loss" is the objective the variant converges to: train + lambda_c c + lambda_s s for "cophy"
+(lambda_s = 0: the annealed S weight has vanished), train for "blackbox".
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -163,36 +161,6 @@ class IsingProblem:
         metrics["test_energy_mae"] = float((pred[:, self.dim] - target[:, self.dim]).abs().mean())
         metrics["test_overlap"] = float((pred[:, : self.dim] * target[:, : self.dim]).sum(dim=1).abs().mean())
         return metrics
-
-
-class CophySchedule:
-    """CoPhy-PGNN's weights as a `Balancer` over ("train", "c", "s"): 1, lambda_C(t), lambda_S(t).
-
-    lambda_S(t) = lambda_s0 exp(-t / anneal_steps) (annealed: steers to the ground state early);
-    lambda_C(t) = lambda_c sigmoid((t - cold_start) / cold_width) (cold-started: enforced later).
-    """
-
-    def __init__(self, lambda_c: float = 1.0, lambda_s0: float = 1.0, anneal_steps: float = 100.0,
-                 cold_start: float = 150.0, cold_width: float = 30.0) -> None:
-        if anneal_steps <= 0 or cold_width <= 0:
-            raise ValueError(f"anneal_steps and cold_width must be > 0, got {anneal_steps}, {cold_width}")
-        self.lambda_c, self.lambda_s0 = lambda_c, lambda_s0
-        self.anneal_steps, self.cold_start, self.cold_width = anneal_steps, cold_start, cold_width
-
-    def needs_gradients(self, step: int) -> bool:
-        return False
-
-    def reset(self, terms: Sequence[str], seed: int) -> None:
-        if tuple(terms) != ("train", "c", "s"):
-            raise ValueError(f"CophySchedule weights the terms ('train', 'c', 's'), got {tuple(terms)}")
-
-    def lambdas(self, step: int) -> tuple[float, float]:
-        """(lambda_C, lambda_S) at `step`."""
-        lambda_c = self.lambda_c / (1.0 + math.exp(-(step - self.cold_start) / self.cold_width))
-        return lambda_c, self.lambda_s0 * math.exp(-step / self.anneal_steps)
-
-    def weights(self, step: int, theta: Tensor, losses: Tensor, grads: Tensor | None) -> Tensor:
-        return torch.tensor([1.0, *self.lambdas(step)], dtype=losses.dtype)
 
 
 def build(settings: dict, buffers: dict[str, Tensor] | None = None) -> IsingProblem:

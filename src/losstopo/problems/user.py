@@ -11,7 +11,6 @@ Every error names the entry and says what was expected.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import importlib.util
 import os
@@ -26,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from losstopo.problems.base import Problem
+from losstopo.problems.checkpoints import checkpoint_files, entry_error
 from losstopo.problems.module import LOSSES, ModuleProblem
 
 FORMATS = ("state_dict", "module", "deepxde")
@@ -43,10 +43,6 @@ PROBLEM_KEYS = (
 )
 
 
-class UserModelError(ValueError):
-    """A user model entry that cannot be used; the message names the entry and the fix."""
-
-
 @dataclass(frozen=True)
 class ImportedModel:
     """One checkpoint of an entry as the workflow stores it: flat vector, problem spec and buffers."""
@@ -58,15 +54,11 @@ class ImportedModel:
     checkpoint: str
 
 
-def _fail(entry: str, message: str) -> UserModelError:
-    return UserModelError(f"models.{entry}: {message}")
-
-
 def resolve(path: str, entry: str = "?", key: str = "module") -> Any:
     """The object an import path names: `pkg.mod:attr` or `file.py:attr` (attr may be dotted)."""
     where, sep, attr = str(path).partition(":")
     if not sep or not where or not attr:
-        raise _fail(
+        raise entry_error(
             entry,
             f"{key} = {path!r} is not an import path; write 'package.module:name' or "
             f"'path/to/file.py:name'",
@@ -74,7 +66,7 @@ def resolve(path: str, entry: str = "?", key: str = "module") -> Any:
     try:
         module = _load_file(where) if where.endswith(".py") else import_module(where)
     except (ImportError, FileNotFoundError, SyntaxError) as err:
-        raise _fail(
+        raise entry_error(
             entry,
             f"{key} = {path!r} does not resolve: {err}; check the module path "
             f"(files are relative to {os.getcwd()})",
@@ -82,7 +74,7 @@ def resolve(path: str, entry: str = "?", key: str = "module") -> Any:
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise _fail(entry, f"{key} = {path!r} does not resolve: {where} has no attribute {part!r}")
+            raise entry_error(entry, f"{key} = {path!r} does not resolve: {where} has no attribute {part!r}")
         obj = getattr(obj, part)
     return obj
 
@@ -110,26 +102,26 @@ def sample_loss(entry: str, loss: str) -> Callable[[Tensor, Tensor], Tensor]:
     if loss in LOSSES:
         return LOSSES[loss]
     if ":" not in str(loss):
-        raise _fail(
+        raise entry_error(
             entry, f"loss = {loss!r}; choose {sorted(LOSSES)} or the import path of a per-sample loss"
         )
     fn = resolve(loss, entry, "loss")
     if not callable(fn):
-        raise _fail(entry, f"loss = {loss!r} is not callable; it must be fn(outputs, targets) -> [N]")
+        raise entry_error(entry, f"loss = {loss!r} is not callable; it must be fn(outputs, targets) -> [N]")
     return fn
 
 
 def factory(entry: str, settings: dict[str, Any]) -> Callable[[], nn.Module]:
     """A no-argument function building the entry's fresh `nn.Module`."""
     if "module" not in settings:
-        raise _fail(entry, "no `module` key; give the import path of a function or class building the model")
+        raise entry_error(entry, "no `module` key; give the import path of a function or class building the model")
     make = resolve(settings["module"], entry, "module")
     kwargs = dict(settings.get("module_args") or {})
 
     def build_module() -> nn.Module:
         module = make(**kwargs)
         if not isinstance(module, nn.Module):
-            raise _fail(
+            raise entry_error(
                 entry,
                 f"module = {settings['module']!r} returned {type(module).__name__}, "
                 f"not a torch.nn.Module",
@@ -142,7 +134,7 @@ def factory(entry: str, settings: dict[str, Any]) -> Callable[[], nn.Module]:
 def load_batches(entry: str, settings: dict[str, Any]) -> list[tuple[Tensor, Tensor]]:
     """The evaluation batches: `batches(**batches_args)`, or `dataset(**dataset_args)` cut into batches."""
     if ("batches" in settings) == ("dataset" in settings):
-        raise _fail(
+        raise entry_error(
             entry,
             "give exactly one of `batches` (a function yielding (inputs, targets)) or "
             "`dataset` (with `batch_size`)",
@@ -153,7 +145,7 @@ def load_batches(entry: str, settings: dict[str, Any]) -> list[tuple[Tensor, Ten
         batches = list(items)
     else:
         if "batch_size" not in settings:
-            raise _fail(entry, "`dataset` needs `batch_size` (samples per evaluation batch)")
+            raise entry_error(entry, "`dataset` needs `batch_size` (samples per evaluation batch)")
         source = resolve(settings["dataset"], entry, "dataset")
         dataset = source(**dict(settings.get("dataset_args") or {})) if callable(source) else source
         loader = torch.utils.data.DataLoader(dataset, batch_size=int(settings["batch_size"]), shuffle=False)
@@ -165,10 +157,10 @@ def load_batches(entry: str, settings: dict[str, Any]) -> list[tuple[Tensor, Ten
 
 def _as_pair(entry: str, index: int, batch: Any) -> tuple[Tensor, Tensor]:
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-        raise _fail(entry, f"batch {index} is a {type(batch).__name__}, expected an (inputs, targets) pair")
+        raise entry_error(entry, f"batch {index} is a {type(batch).__name__}, expected an (inputs, targets) pair")
     x, y = (torch.as_tensor(t) for t in batch)
     if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
-        raise _fail(
+        raise entry_error(
             entry,
             f"data of the wrong shape: batch {index} has inputs {tuple(x.shape)} and targets "
             f"{tuple(y.shape)}; expected the same number of samples in the first dimension",
@@ -183,13 +175,13 @@ def check_data(entry: str, problem: ModuleProblem, theta: Tensor) -> None:
             try:
                 out = problem.forward(theta, x)
             except (RuntimeError, ValueError, TypeError) as err:
-                raise _fail(
+                raise entry_error(
                     entry,
                     f"data of the wrong shape: the model fails on batch {i}'s inputs "
                     f"{tuple(x.shape)}: {str(err).splitlines()[0]}",
                 ) from err
             if problem.sample_loss is LOSSES["mse"] and out.shape != y.shape:
-                raise _fail(
+                raise entry_error(
                     entry,
                     f"data of the wrong shape: mse needs targets shaped like the outputs "
                     f"{tuple(out.shape)}, batch {i} has targets {tuple(y.shape)}",
@@ -197,7 +189,7 @@ def check_data(entry: str, problem: ModuleProblem, theta: Tensor) -> None:
             if problem.sample_loss is LOSSES["cross_entropy"] and (
                 y.is_floating_point() or y.shape != out.shape[:1] + out.shape[2:]
             ):
-                raise _fail(
+                raise entry_error(
                     entry,
                     f"data of the wrong shape: cross_entropy needs integer class targets "
                     f"{tuple(out.shape[:1] + out.shape[2:])} for outputs {tuple(out.shape)}, "
@@ -206,14 +198,14 @@ def check_data(entry: str, problem: ModuleProblem, theta: Tensor) -> None:
             try:
                 values = problem.sample_loss(out, y)
             except (RuntimeError, ValueError, TypeError, IndexError) as err:
-                raise _fail(
+                raise entry_error(
                     entry,
                     f"data of the wrong shape: the loss fails on batch {i} (outputs "
                     f"{tuple(out.shape)}, targets {tuple(y.shape)}): "
                     f"{str(err).splitlines()[0]}",
                 ) from err
             if values.shape != (x.shape[0],):
-                raise _fail(
+                raise entry_error(
                     entry,
                     f"the loss must return one value per sample ({x.shape[0]}), "
                     f"got shape {tuple(values.shape)}",
@@ -236,53 +228,26 @@ def build(settings: dict[str, Any], buffers: dict[str, Tensor] | None = None) ->
     return problem
 
 
-def checkpoint_files(entry: str, checkpoints: str | list[str]) -> list[str]:
-    """The checkpoint files of an entry: paths or globs, each expanded in sorted order."""
-    patterns = [checkpoints] if isinstance(checkpoints, str) else list(checkpoints or [])
-    if not patterns:
-        raise _fail(entry, "no `checkpoints`; give a file, a glob (e.g. ckpt/epoch*.pt) or a list of them")
-    files = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        missing = [m for m in matches if not Path(m).is_file()]
-        if not matches or missing:
-            raise _fail(
-                entry,
-                f"checkpoint file {(missing[0] if missing else pattern)!r} does not exist "
-                f"(relative to {os.getcwd()}); train the model or fix `checkpoints`",
-            )
-        files += matches
-    stems = [Path(f).stem for f in files]
-    clashes = sorted({s for s in stems if stems.count(s) > 1})
-    if clashes:
-        raise _fail(
-            entry,
-            f"checkpoints share the file names {clashes}; each run folder is named after its "
-            f"checkpoint's stem, so give them distinct names",
-        )
-    return files
-
-
 def read_state_dict(entry: str, path: str, fmt: str) -> dict[str, Tensor]:
     """The tensors of a checkpoint: a state_dict (possibly wrapped), a pickled module, or DeepXDE's dict."""
     if fmt not in FORMATS:
-        raise _fail(entry, f"format = {fmt!r}; choose one of {list(FORMATS)}")
+        raise entry_error(entry, f"format = {fmt!r}; choose one of {list(FORMATS)}")
     if not Path(path).is_file():
-        raise _fail(entry, f"checkpoint file {path!r} does not exist; train the model or fix `checkpoints`")
+        raise entry_error(entry, f"checkpoint file {path!r} does not exist; train the model or fix `checkpoints`")
     try:
         data = torch.load(path, map_location="cpu", weights_only=fmt != "module")
     except Exception as err:  # torch raises many types for unreadable or unpickleable files
         hint = (
             "a whole pickled module needs format: module" if fmt != "module" else "is its class importable?"
         )
-        raise _fail(entry, f"cannot read checkpoint {path}: {str(err).splitlines()[0]} ({hint})") from err
+        raise entry_error(entry, f"cannot read checkpoint {path}: {str(err).splitlines()[0]} ({hint})") from err
     if isinstance(data, nn.Module):
         data = data.state_dict()
     for key in WRAPPER_KEYS:
         if isinstance(data, dict) and isinstance(data.get(key), dict):
             data = data[key]
     if not isinstance(data, dict) or not all(isinstance(v, Tensor) for v in data.values()):
-        raise _fail(
+        raise entry_error(
             entry,
             f"checkpoint {path} holds a {type(data).__name__}, not a state_dict of tensors "
             f"(or a dict with one under {list(WRAPPER_KEYS)}), nor a pickled nn.Module",
@@ -295,7 +260,7 @@ def split_state(entry: str, path: str, module: nn.Module, state: dict[str, Tenso
     expected = module.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
-        raise _fail(
+        raise entry_error(
             entry,
             f"checkpoint {path} does not match the factory's module: missing keys "
             f"{missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected keys "
@@ -307,7 +272,7 @@ def split_state(entry: str, path: str, module: nn.Module, state: dict[str, Tenso
     }
     if wrong:
         key, (got, want) = next(iter(wrong.items()))
-        raise _fail(
+        raise entry_error(
             entry,
             f"checkpoint {path} does not match the factory's module: {key} has shape {got}, "
             f"the module expects {want} ({len(wrong)} mismatched tensors)",
@@ -327,7 +292,7 @@ def module_spec(entry: str, settings: dict[str, Any], dtype: str) -> dict[str, A
         - {"checkpoints", "format", "activation", "hessian", "landscape", "topology", "dtype"}
     )
     if unknown:
-        raise _fail(
+        raise entry_error(
             entry,
             f"unknown keys {unknown}; a module entry takes {sorted(PROBLEM_KEYS)}, checkpoints, "
             f"format and hessian/landscape/topology overrides",
@@ -360,7 +325,7 @@ def _deepxde_fnn(entry: str, state: dict[str, Tensor], activation: str, path: st
 
     n_layers = len([k for k in state if k.startswith("linears.") and k.endswith(".weight")])
     if n_layers == 0:
-        raise _fail(entry, f"checkpoint {path} has no `linears.<i>.weight` tensors: not a DeepXDE FNN")
+        raise entry_error(entry, f"checkpoint {path} has no `linears.<i>.weight` tensors: not a DeepXDE FNN")
     widths = [state["linears.0.weight"].shape[1]] + [
         state[f"linears.{i}.weight"].shape[0] for i in range(n_layers)
     ]
@@ -369,7 +334,7 @@ def _deepxde_fnn(entry: str, state: dict[str, Tensor], activation: str, path: st
         {k: v.to(torch.get_default_dtype()) for k, v in state.items()}, strict=False
     )
     if missing or unexpected:
-        raise _fail(
+        raise entry_error(
             entry,
             f"checkpoint {path} does not match a DeepXDE FNN {widths}: missing {missing}, "
             f"unexpected {unexpected}",
@@ -384,7 +349,7 @@ def import_deepxde(entry: str, settings: dict[str, Any], checkpoint: str, dtype:
 
     target = dict(settings.get("problem") or {})
     if target.get("name") != "convection":
-        raise _fail(
+        raise entry_error(
             entry,
             "format: deepxde needs `problem: {name: convection, beta: ..., ...}`, the project "
             "problem whose loss the PINN minimises (only the convection PINN maps onto an FNN)",
@@ -393,7 +358,7 @@ def import_deepxde(entry: str, settings: dict[str, Any], checkpoint: str, dtype:
     net = _deepxde_fnn(entry, state, settings.get("activation", "tanh"), checkpoint)
     widths = deepxde_widths(net)
     if widths[0] != 2 or widths[-1] != 1:
-        raise _fail(
+        raise entry_error(
             entry,
             f"checkpoint {checkpoint}: the FNN maps {widths[0]} -> {widths[-1]}; the convection "
             f"PINN needs inputs (x, t) and one output",
@@ -403,7 +368,7 @@ def import_deepxde(entry: str, settings: dict[str, Any], checkpoint: str, dtype:
     try:
         theta = flat_from_deepxde(net, problem.spec).to(problem.config.dtype)
     except ValueError as err:
-        raise _fail(entry, f"checkpoint {checkpoint}: {err}") from err
+        raise entry_error(entry, f"checkpoint {checkpoint}: {err}") from err
     return ImportedModel(theta, spec, {}, problem, checkpoint)
 
 

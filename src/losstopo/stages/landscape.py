@@ -1,6 +1,7 @@
-"""The landscape stage of one model: directions of a kind, the batched grid, and its files.
+"""The landscape stage of one model: directions of a kind, the batched grid, and its data files.
 
-The workflow's `landscape` rule, the CLI and `losstopo.analyze` all call `compute_landscape`.
+The workflow's `landscape` rule, the CLI and `losstopo.analyze` all call `compute_landscape`; its figure is
+drawn by `losstopo.plots.landscape.draw_landscape_report`.
 """
 
 from __future__ import annotations
@@ -27,20 +28,9 @@ from losstopo.landscape import (
 )
 from losstopo.problems.base import Problem
 from losstopo.provenance import provenance
+from losstopo.settings import KINDS
 
-KINDS = ("random", "hessian", "pca")
 COSINE_WARNING = 0.05  # directions more oblique than this no longer span the plane their kind names
-
-
-def landscape_job(s: dict[str, Any], kind: str, dim: int) -> dict[str, Any]:
-    """One landscape job's settings: shared keys, its kind's keys, the points per axis of its dim."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown landscape kind {kind!r}; expected one of {list(KINDS)}")
-    if dim not in (2, 3, 4):
-        raise ValueError(f"landscape dim must be 2, 3 or 4, got {dim}")
-    steps = {2: s["steps"], 3: s["steps_3d"], 4: s["steps_4d"]}[dim]
-    shared = {k: v for k, v in s.items() if k not in KINDS}
-    return {**shared, **s[kind], "steps": steps}
 
 
 def make_directions(
@@ -108,8 +98,8 @@ class LandscapeReport:
     def fields(self) -> dict[str, np.ndarray]:
         return {"loss" if name == "loss" else f"loss_{name}": v for name, v in self.landscape.terms.items()}
 
-    def save(self, npz: str | Path, vti: str | Path, png: str | Path | None, title: str) -> None:
-        """The landscape's .npz and .vti, and its figure unless `png` is None."""
+    def save(self, npz: str | Path, vti: str | Path) -> None:
+        """The landscape's .npz and .vti (its figure: `losstopo.plots.landscape.draw_landscape_report`)."""
         extra = {}
         if self.directions.trajectory_coords is not None:
             extra = {
@@ -126,10 +116,6 @@ class LandscapeReport:
             **extra,
         )
         write_vti(vti, self.axes, self.fields())
-        if png is not None and np.isfinite(self.loss).any():
-            draw_landscape(png, self.axes, self.loss, self.directions, title)
-        elif png is not None:
-            draw_message(png, f"{title}: no finite loss ({self.meta.get('status', 'not finite')})")
 
 
 def compute_landscape(
@@ -148,8 +134,9 @@ def compute_landscape(
     log: Callable[[str], object] = lambda _: None,
     source: str = "",
 ) -> LandscapeReport:
-    """The `dim`-D landscape along `kind` directions with one job's settings `s` (see `landscape_job`);
-    `source` names the file the eigenvectors or trajectory came from, for error messages."""
+    """The `dim`-D landscape along `kind` directions with one job's settings `s` (a dict from
+    `losstopo.settings.landscape_job`, recorded as given in the metadata's provenance); `source` names the
+    file the eigenvectors or trajectory came from, for error messages."""
     finite_eigvecs = eigvecs is None or bool(np.isfinite(eigvecs[:dim]).all())
     if not bool(torch.isfinite(theta).all()) or not finite_eigvecs:
         log("the model's weights (or eigenvectors) are not finite: training diverged; NaN landscape written")
@@ -224,52 +211,3 @@ def diverged_landscape(
             "steps": int(s["steps"]), "n_nonfinite": int(np.prod(shape)), "problem": problem_spec,
             "provenance": provenance(landscape=s)}
     return LandscapeReport(landscape, directions, meta)
-
-
-def draw_message(path: str | Path, message: str) -> None:
-    """A figure that only says why there is nothing to draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 2))
-    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
-    ax.set_axis_off()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def draw_landscape(
-    path: str | Path, axes: tuple[np.ndarray, ...], loss: np.ndarray, directions: Directions, title: str
-) -> None:
-    """Contour and surface of a 2-D landscape (with the trajectory for PCA), centre slices otherwise."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from losstopo.plots.landscape import plot_center_slices, plot_contour, plot_surface, plot_trajectory
-
-    dim = loss.ndim
-    if dim == 2:
-        fig = plt.figure(figsize=(10, 4.2))
-        ax = fig.add_subplot(1, 2, 1)
-        plot_contour(ax, axes, loss)
-        if directions.trajectory_coords is not None:
-            plot_trajectory(
-                ax, directions.trajectory_coords, explained_variance=directions.explained_variance
-            )
-        labels = ("PC1", "PC2") if directions.kind == "pca" else (r"$\alpha_1$", r"$\alpha_2$")
-        plot_surface(fig.add_subplot(1, 2, 2, projection="3d"), axes, loss, labels=labels)
-        fig.subplots_adjust(left=0.07, right=0.97, bottom=0.12, top=0.88, wspace=0.12)  # tight_layout: 2 draws
-    else:
-        n_pairs = dim * (dim - 1) // 2
-        cols = 3
-        n_rows = (n_pairs + cols - 1) // cols
-        fig, axs = plt.subplots(n_rows, cols, figsize=(4.2 * cols, 3.8 * n_rows))
-        plot_center_slices(list(np.ravel(axs))[:n_pairs], axes, loss)
-        fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.suptitle(title)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)

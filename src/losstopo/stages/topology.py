@@ -1,4 +1,4 @@
-"""The topology stage of one landscape: merge tree, persistence, metrics, profile, and their files.
+"""The topology stage of one landscape: merge tree, persistence, metrics, profile, and their data files.
 
 Imports no torch, so a topology job starts in about a second. The workflow's `topology` rule, the CLI and
 `losstopo.analyze` all call `compute_topology`.
@@ -13,7 +13,6 @@ import numpy as np
 
 from losstopo import artifacts
 from losstopo.topology import LandscapeTopology, landscape_topology, save_topology
-
 
 NAN_METRICS = ("n_minima", "n_saddles", "n_pairs", "avg_persistence", "total_persistence", "max_persistence")
 
@@ -42,31 +41,9 @@ def compute_topology(
     )
 
 
-def save_topology_files(
-    topology: LandscapeTopology,
-    json_path: str | Path,
-    npz_path: str | Path,
-    png_path: str | Path | None = None,
-) -> None:
-    """topology_<kind>_<dim>d.json (metrics, pairs) and .npz (tree, pairs, profile); optionally a figure."""
+def save_topology_files(topology: LandscapeTopology, json_path: str | Path, npz_path: str | Path) -> None:
+    """topology_<kind>_<dim>d.json (metrics, pairs) and .npz (tree, pairs, profile); its figure:
+    `losstopo.plots.topology.draw_topology`."""
     artifacts.save_json(json_path, topology.summary())
     save_topology(topology, npz_path)
-    if png_path is not None:
-        draw_topology(png_path, topology)
 
-
-def draw_topology(path: str | Path, topology: LandscapeTopology) -> None:
-    """Merge tree, persistence diagram and landscape profile side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from losstopo.plots.topology import plot_merge_tree, plot_persistence_diagram, plot_profile
-
-    fig, axs = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
-    plot_merge_tree(axs[0], topology)
-    plot_persistence_diagram(axs[1], topology)
-    plot_profile(axs[2], topology)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)

@@ -11,8 +11,12 @@
 from losstopo.topology.analysis import LandscapeTopology, landscape_topology, load_topology, save_topology
 from losstopo.topology.graph import CONNECTIVITIES, Graph, grid_graph, knn_graph, landscape_graph
 from losstopo.topology.merge_tree import MINIMUM, ROOT, SADDLE, MergeTree, fill_nonfinite, merge_tree
-from losstopo.topology.persistence import (PersistencePairs, TopologyMetrics, persistence_pairs,
-                                           topology_metrics)
+from losstopo.topology.persistence import (
+                                           PersistencePairs,
+                                           TopologyMetrics,
+                                           persistence_pairs,
+                                           topology_metrics,
+)
 from losstopo.topology.profile import LandscapeProfile, landscape_profile
 
 __all__ = [

@@ -21,8 +21,12 @@ import numpy as np
 
 from losstopo.topology.graph import landscape_graph
 from losstopo.topology.merge_tree import MergeTree, fill_nonfinite, merge_tree
-from losstopo.topology.persistence import (PersistencePairs, TopologyMetrics, persistence_pairs,
-                                           topology_metrics)
+from losstopo.topology.persistence import (
+    PersistencePairs,
+    TopologyMetrics,
+    persistence_pairs,
+    topology_metrics,
+)
 from losstopo.topology.profile import LandscapeProfile, landscape_profile
 
 

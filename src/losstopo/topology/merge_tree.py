@@ -83,7 +83,7 @@ class MergeTree:
         return {prefix + name: np.asarray(value) for name, value in arrays.items()}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "tree_") -> "MergeTree":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "tree_") -> MergeTree:
         """The tree saved by `to_arrays` (e.g. an opened .npz)."""
         fields = {name: np.asarray(arrays[prefix + name]) for name in _ARRAY_FIELDS}
         return cls(**fields, persistence_threshold=float(arrays[prefix + "persistence_threshold"]))

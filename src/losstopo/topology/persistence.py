@@ -29,7 +29,7 @@ class PersistencePairs:
     def persistence(self) -> np.ndarray:
         return self.death - self.birth
 
-    def finite(self) -> "PersistencePairs":
+    def finite(self) -> PersistencePairs:
         """The pairs that die at a saddle (all but the essential ones)."""
         keep = ~self.essential
         return PersistencePairs(self.birth[keep], self.death[keep], self.birth_vertex[keep],
@@ -44,7 +44,7 @@ class PersistencePairs:
         return {prefix + name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "pairs_") -> "PersistencePairs":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "pairs_") -> PersistencePairs:
         return cls(**{name: np.asarray(arrays[prefix + name]) for name in _FIELDS})
 
 

@@ -38,7 +38,7 @@ class LandscapeProfile:
         return {prefix + name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "profile_") -> "LandscapeProfile":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "profile_") -> LandscapeProfile:
         return cls(**{name: np.asarray(arrays[prefix + name]) for name in _FIELDS})
 
 

@@ -181,6 +181,36 @@ class RandomLossWeighting:
         return (self.n * torch.softmax(z, dim=0)).to(losses.dtype)
 
 
+class CophySchedule:
+    """CoPhy-PGNN's weights as a `Balancer` over ("train", "c", "s"): 1, lambda_C(t), lambda_S(t).
+
+    lambda_S(t) = lambda_s0 exp(-t / anneal_steps) (annealed: steers to the ground state early);
+    lambda_C(t) = lambda_c sigmoid((t - cold_start) / cold_width) (cold-started: enforced later).
+    """
+
+    def __init__(self, lambda_c: float = 1.0, lambda_s0: float = 1.0, anneal_steps: float = 100.0,
+                 cold_start: float = 150.0, cold_width: float = 30.0) -> None:
+        if anneal_steps <= 0 or cold_width <= 0:
+            raise ValueError(f"anneal_steps and cold_width must be > 0, got {anneal_steps}, {cold_width}")
+        self.lambda_c, self.lambda_s0 = lambda_c, lambda_s0
+        self.anneal_steps, self.cold_start, self.cold_width = anneal_steps, cold_start, cold_width
+
+    def needs_gradients(self, step: int) -> bool:
+        return False
+
+    def reset(self, terms: Sequence[str], seed: int) -> None:
+        if tuple(terms) != ("train", "c", "s"):
+            raise ValueError(f"CophySchedule weights the terms ('train', 'c', 's'), got {tuple(terms)}")
+
+    def lambdas(self, step: int) -> tuple[float, float]:
+        """(lambda_C, lambda_S) at `step`."""
+        lambda_c = self.lambda_c / (1.0 + math.exp(-(step - self.cold_start) / self.cold_width))
+        return lambda_c, self.lambda_s0 * math.exp(-step / self.anneal_steps)
+
+    def weights(self, step: int, theta: Tensor, losses: Tensor, grads: Tensor | None) -> Tensor:
+        return torch.tensor([1.0, *self.lambdas(step)], dtype=losses.dtype)
+
+
 @dataclass
 class BalancedResult:
     """Checkpoints (step 0 = init) with the problem's "loss", and every step's term values and weights."""

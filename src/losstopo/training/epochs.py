@@ -188,3 +188,17 @@ def evaluate_module(module: nn.Module, dataset: Dataset, loss_fn: LossFn,
             correct, count = correct + hits, count + total
     module.train(was_training)
     return {"loss": loss_sum / len(dataset[0]), "accuracy": correct / count}
+
+
+def epoch_trajectory(module: nn.Module, flatten: Callable[[nn.Module], Tensor], dataset: Dataset,
+                     config: EpochConfig, epochs: int, seed: int, initial_loss: float,
+                     epoch_loss: Callable[[TrainState, Tensor], float], progress: bool = True,
+                     start: Tensor | None = None) -> tuple[list[Tensor], list[float], TrainState | None]:
+    """`epochs` calls of `train_epoch` on cross-entropy, keeping the flat vector after each (0 = `start`, or
+    the module as it is) and a loss per checkpoint (`initial_loss`, then `epoch_loss(state, theta)`)."""
+    thetas, losses, state = [flatten(module) if start is None else start], [initial_loss], None
+    for epoch in range(1, epochs + 1):
+        state = train_epoch(module, state, dataset, F.cross_entropy, config, epoch, seed, progress)
+        thetas.append(flatten(module))
+        losses.append(epoch_loss(state, thetas[-1]))
+    return thetas, losses, state
