@@ -34,7 +34,8 @@ def scratch_copy(tmp_path):
     schema = yaml.safe_load(schema_path.read_text())
     schema["properties"].update(yaml.safe_load((TOY / "schema.yaml").read_text()))
     schema_path.write_text(yaml.safe_dump(schema, sort_keys=False))
-    shutil.copytree(ROOT / "config", tmp_path / "config")
+    for folder in ("config", "envs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
 
 
 @pytest.mark.e2e

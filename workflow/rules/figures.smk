@@ -59,7 +59,6 @@ rule fig_t6_pinn_metrics:
         "../../envs/losstopo.yaml"
     params:
         lr=config["figures"]["lr"],
-        seed=config["figures"]["seed"],
         kinds=get_experiment("pinn").kinds(config),
     script:
         "../scripts/fig_t6_pinn_metrics.py"

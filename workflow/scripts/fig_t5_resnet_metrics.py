@@ -3,7 +3,8 @@
 Input `table` (CSV: variant, seed, test_accuracy, top_eigenvalue, trace, <kind>_n_saddles,
 <kind>_avg_persistence, ...). Params `kind` (landscape directions, e.g. "hessian") and `synthetic`
 (titles say "synthetic CIFAR-10"). Outputs `png` and `pdf`: rows test accuracy, top-1 eigenvalue,
-trace; columns #saddles, average persistence; one point per seed and variant, a colour per variant.
+trace; columns #saddles, average persistence; one point per seed and variant, a colour per variant, and
+each variant's mean with bars from its smallest to its largest value over seeds.
 """
 
 import matplotlib
@@ -13,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from losstopo.artifacts import job_log  # noqa: E402
+from losstopo.plots.spread import plot_group_means  # noqa: E402
 from losstopo.plots.tables import LABELS  # noqa: E402
 
 ML_METRICS = ("test_accuracy", "top_eigenvalue", "trace")
@@ -46,11 +48,13 @@ def main(smk) -> None:
                 for _, run in runs.iterrows():
                     ax.annotate(f"seed {run['seed']:g}", (run[column], run[ml]), fontsize=6, xytext=(3, 3),
                                 textcoords="offset points")
+            plot_group_means(ax, table, "variant", column, ml, {v: c for v, (_, c) in VARIANTS.items()})
             ax.set_xlabel(f"{LABELS[tda]} ({kind} landscape)")
             ax.set_ylabel(LABELS.get(ml, ml.replace("_", " ")))
             ax.set_title(f"ResNet-20, {data}", fontsize=9)
     axes[0, 0].legend(title="ResNet-20", fontsize=8)
-    fig.suptitle(f"Paper T Fig. 5: merge-tree metrics against ML metrics, one point per seed ({data})")
+    fig.suptitle(f"Paper T Fig. 5: merge-tree metrics against ML metrics, one point per seed; diamonds: the "
+                 f"variant's mean, bars from min to max over seeds ({data})")
     fig.savefig(smk.output.png, dpi=200)
     fig.savefig(smk.output.pdf)
 

@@ -10,12 +10,17 @@ from matplotlib.colors import LogNorm
 
 
 def plot_error_heatmap(ax: Axes, runs: pd.DataFrame, error: str = "rel_l2_error") -> pd.DataFrame:
-    """Heat map of the seed-mean `error` over beta (columns) x learning rate (rows); returns the table."""
-    table = runs.groupby(["lr", "beta"])[error].mean().unstack("beta").sort_index(ascending=False)
+    """Heat map of the seed-mean `error` over beta (columns) x learning rate (rows), each cell annotated with
+    its mean and the range over seeds; returns the table of means."""
+    grouped = runs.groupby(["lr", "beta"])[error]
+    table = grouped.mean().unstack("beta").sort_index(ascending=False)
+    low = grouped.min().unstack("beta").reindex_like(table).to_numpy()
+    high = grouped.max().unstack("beta").reindex_like(table).to_numpy()
+    notes = np.vectorize(lambda m, lo, hi: f"{m:.2g}\n[{lo:.2g}, {hi:.2g}]")(table.to_numpy(), low, high)
     positive = table.to_numpy()[np.isfinite(table.to_numpy()) & (table.to_numpy() > 0)]
     norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size else None
-    sns.heatmap(table, ax=ax, annot=True, fmt=".2g", cmap="magma_r", norm=norm,
-                cbar_kws={"label": f"mean {error.replace('_', ' ')} over seeds"})
+    sns.heatmap(table, ax=ax, annot=notes, fmt="", cmap="magma_r", norm=norm, annot_kws={"fontsize": 7},
+                cbar_kws={"label": f"mean {error.replace('_', ' ')} over seeds [min, max]"})
     ax.set_xlabel(r"wave speed $\beta$")
     ax.set_ylabel("learning rate")
     ax.set_xticklabels([f"{float(b):g}" for b in table.columns])
