@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -131,7 +132,7 @@ def test_image_landscapes_ask_for_the_experiments_gpus(tmp_path):
     run = dry_run("fig_p4_unet_crf", "fig_t2_pinn_failure", "--snakefile", str(ROOT / "workflow/Snakefile"),
                   "--configfile", str(TINY), str(config), "--directory", str(tmp_path))
     assert run.returncode == 0, run.stderr[-2000:]
-    jobs = run.stdout.split("\nrule ")[1:]
+    jobs = re.split(r"\n\s*rule ", run.stdout)[1:]  # grouped jobs print their rule indented
     gpu = {(job.split(":")[0], "gpu=1" in job) for job in jobs if "results/" in job}
     assert ("train_unet_crf", True) in gpu and ("landscape", True) in gpu
     assert ("train_pinn", False) in gpu and ("landscape", False) in gpu

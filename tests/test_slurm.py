@@ -2,7 +2,9 @@
 
 Needs Debian's `slurm-wlm` and `munge` (the test command `make test` installs them when running as root);
 skips otherwise. The cluster (munged, slurmctld, slurmd) runs on loopback under a temp dir and is stopped
-by PID afterwards, also on failure.
+by PID afterwards, also on failure. One cluster serves the module: a grouped run of TARGETS (the PINNs'
+training and stages as one group job, paper N's CoPhy trainers as one array job), compared byte for byte
+with a local run of the same targets, then a run whose group is cancelled mid-way and rerun.
 """
 
 from __future__ import annotations
@@ -12,18 +14,23 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from slurm_cluster import missing_binaries, slurm_cluster
+from test_cluster_groups import submissions
 
 ROOT = Path(__file__).resolve().parents[1]
+PROFILE = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-TARGET = "fig_t6_pinn_metrics"
-RUN_TIMEOUT_S = 900  # ~2-6 min on a busy 2-core machine; the hang this guards against is endless
+TARGET = "fig_t6_pinn_metrics"  # 14 jobs: 2 PINNs, their Hessians, landscapes, topologies; table; figure
+TARGETS = [TARGET, "fig_n3_cophy"]  # + 2 CoPhy/black-box trainers (an array job), 2 embeddings, figure
+RUN_TIMEOUT_S = 900  # ~1-3 min on a busy 2-core machine; the hang this guards against is endless
 
 # Only what a cluster without slurmdbd needs on top of profiles/slurm (Snakemake merges a
 # --workflow-profile over --profile). Without slurmdbd `sacct` fails: the plugin must poll `squeue`,
@@ -50,10 +57,10 @@ pytestmark = [
 ]
 
 
-def snakemake(args: list, env: dict | None = None,
-              timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
-    """The workflow's Snakemake on TARGET with the tiny config; a hang past `timeout` fails the test."""
-    cmd = [SNAKEMAKE, TARGET, "--snakefile", ROOT / "workflow/Snakefile", "--configfile",
+def snakemake(args: list, env: dict | None = None, timeout: float = RUN_TIMEOUT_S,
+              targets: list[str] = TARGETS) -> subprocess.CompletedProcess:
+    """The workflow's Snakemake on `targets` with the tiny config; a hang past `timeout` fails the test."""
+    cmd = [SNAKEMAKE, *targets, "--snakefile", ROOT / "workflow/Snakefile", "--configfile",
            ROOT / "tests/config/tiny.yaml", *args]
     try:
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -62,13 +69,34 @@ def snakemake(args: list, env: dict | None = None,
         pytest.fail(f"snakemake did not finish within {timeout} s (a status-polling hang?):\n{out[-6000:]}")
 
 
-def planned_jobs(workdir: Path) -> dict[str, int]:
-    """Jobs per rule that a local dry run plans: the oracle for what SLURM must have run."""
-    run = snakemake(["--directory", workdir, "--dry-run", "--quiet", "rules"], timeout=300)
+def slurm_args(workdir: Path, test_profile: Path) -> list:
+    return ["--directory", workdir, "--profile", ROOT / "profiles/slurm", "--workflow-profile", test_profile]
+
+
+def planned(workdir: Path, profile: Path, targets: list[str] = TARGETS) -> tuple[dict[str, int], dict, set]:
+    """What a dry run plans: jobs per rule, the submissions the SLURM profile makes of them, and each
+    job's outputs (a tuple of paths per job)."""
+    run = snakemake([*slurm_args(workdir, profile), "--dry-run"], targets=targets, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", run.stdout + run.stderr, flags=re.MULTILINE))
+    out = run.stdout + run.stderr
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", out.split("Job stats:")[1].split("\n\n")[0],
+                             flags=re.MULTILINE))
     counts.pop("total", None)
-    return {rule: int(n) for rule, n in counts.items()}
+    outputs = {tuple(p.strip() for p in line.split(","))
+               for line in re.findall(r"^\s+output: (.+)$", out, flags=re.MULTILINE)}
+    return {rule: int(n) for rule, n in counts.items() if rule != "all"}, submissions(out), outputs
+
+
+def slurm_jobs(cluster) -> list[dict[str, str]]:
+    """Every job SLURM holds (array tasks one by one): id, state, CPUs, time limit, memory, comment."""
+    out = cluster.run("squeue", "--states=all", "--array", "--noheader", "--format=%i|%T|%C|%l|%m|%k").stdout
+    keys = ("id", "state", "cpus", "time", "mem", "comment")
+    return [dict(zip(keys, line.split("|"))) for line in out.splitlines()]
+
+
+def files(root: Path) -> dict[str, Path]:
+    """Every file under root/results, by its path relative to root."""
+    return {str(p.relative_to(root)): p for p in (root / "results").rglob("*") if p.is_file()}
 
 
 def test_cluster_runs_a_job_and_stops_its_daemons(tmp_path):
@@ -85,40 +113,70 @@ def test_cluster_runs_a_job_and_stops_its_daemons(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def slurm_run(tmp_path_factory):
-    """Run TARGET through SLURM once; yields (workdir, the running cluster, planned jobs per rule)."""
+def cluster(tmp_path_factory):
+    """One cluster for the module, and the test profile (TEST_PROFILE) beside it."""
     base = tmp_path_factory.mktemp("slurm")
-    workdir = base / "work"
-    workdir.mkdir()
-    profile = base / "test_profile"
-    profile.mkdir()
-    (profile / "config.yaml").write_text(yaml.safe_dump(TEST_PROFILE))
-    planned = planned_jobs(workdir)
-    # The repo profile asks up to 4 CPUs per landscape job; the node advertises 8 (slurm's
+    (base / "test_profile").mkdir()
+    (base / "test_profile/config.yaml").write_text(yaml.safe_dump(TEST_PROFILE))
+    # The repo profile asks up to 8 CPUs per group (cores: 8); the node advertises 8 (slurm's
     # config_overrides) so every request fits; `jobs: 4` in TEST_PROFILE caps the load.
-    with slurm_cluster(base / "cluster", cpus=8, memory_mb=32000) as cluster:
-        run = snakemake(["--directory", workdir, "--profile", ROOT / "profiles/slurm",
-                         "--workflow-profile", profile], env=cluster.env)
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-6000:] + cluster.logs()
-        yield workdir, cluster, planned
+    with slurm_cluster(base / "cluster", cpus=8, memory_mb=32000) as running:
+        yield SimpleNamespace(cluster=running, base=base, profile=base / "test_profile")
 
 
-def test_every_planned_job_ran_as_a_completed_slurm_job(slurm_run):
-    workdir, cluster, planned = slurm_run
-    squeue = cluster.run("squeue", "--states=all", "--noheader", "--format=%i|%T")
-    states = [line.split("|")[1] for line in squeue.stdout.splitlines()]
-    assert states and set(states) == {"COMPLETED"}, squeue.stdout
-    assert len(states) == sum(planned.values())
-    submitted = re.findall(r"_slurm_rpc_submit_batch_job: JobId=(\d+)", cluster.log("slurmctld"))
-    assert len(submitted) == sum(planned.values())
-    # The plugin writes one SLURM log per job under .snakemake/slurm_logs/rule_<name>/...
-    logs = list((workdir / ".snakemake/slurm_logs").rglob("*.log"))
-    per_rule = {}
-    for path in logs:
-        rule = path.relative_to(workdir / ".snakemake/slurm_logs").parts[0].removeprefix("rule_")
-        per_rule[rule] = per_rule.get(rule, 0) + 1
-    assert per_rule == planned
-    assert {p.stem for p in logs} == set(submitted)
+@pytest.fixture(scope="module")
+def slurm_run(cluster):
+    """TARGETS through SLURM once, grouped; (workdir, cluster, planned jobs per rule, planned submissions,
+    SLURM's jobs and the batch submissions slurmctld logged, both right after the run)."""
+    workdir = cluster.base / "work"
+    workdir.mkdir()
+    jobs, made, _ = planned(workdir, cluster.profile)
+    run = snakemake(slurm_args(workdir, cluster.profile), env=cluster.cluster.env)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-6000:] + cluster.cluster.logs()
+    submitted = re.findall(r"_slurm_rpc_submit_batch_job: JobId=(\d+)", cluster.cluster.log("slurmctld"))
+    yield workdir, cluster.cluster, jobs, made, slurm_jobs(cluster.cluster), submitted
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """TARGETS run locally (the local profile, no groups): the bytes the cluster's results must have.
+    With the threads the cluster's jobs get, as the auto-encoder's float sums depend on them: the SLURM
+    profile's, capped (in a local run as in a group job) by the CPUs the process may use."""
+    workdir = tmp_path_factory.mktemp("local")
+    cores = min(PROFILE["cores"], len(os.sched_getaffinity(0)))
+    threads = [f"{rule}={n}" for rule, n in PROFILE["set-threads"].items() if isinstance(n, int)]
+    run = snakemake(["--directory", workdir, "--profile", ROOT / "profiles/local", "--cores", str(cores),
+                     "--set-threads", *threads])
+    assert run.returncode == 0, run.stderr[-6000:]
+    return workdir
+
+
+def test_submissions_counted_by_slurm_are_fewer_than_jobs(slurm_run):
+    """SLURM itself received fewer submissions than there are jobs: one per group job (the 2 PINNs'
+    12 training and stage jobs in one), one array job for the 2 trainers, one per other job."""
+    workdir, cluster, jobs, made, held, submitted = slurm_run
+    assert held and {job["state"] for job in held} == {"COMPLETED"}, held
+    n_jobs = sum(jobs.values())
+    expected = sum(made["groups"].values()) + sum(made["single"].values())
+    print(f"\n{n_jobs} jobs; SLURM: {len(held)} jobs (array tasks included) from {len(submitted)} sbatch calls")
+    assert len(held) == expected < n_jobs
+    arrays = set(PROFILE["slurm-array-jobs"].split(","))
+    array_rules = arrays & set(made["single"])
+    assert array_rules == {"train_cophy"}
+    assert len(submitted) == expected - sum(made["single"][r] for r in array_rules) + len(array_rules)
+    assert len([job for job in held if "_" in job["id"]]) == jobs["train_cophy"]  # the array's tasks
+    assert made["groups"] == {"pinn": 1} and jobs["train_pinn"] == 2
+    # SLURM's log of each submission (the plugin keeps them: slurm-keep-successful-logs), none missing
+    logs = {p.stem for p in (workdir / ".snakemake/slurm_logs").rglob("*.log")}
+    assert logs == {job["id"] for job in held}
+
+
+def test_results_are_byte_identical_to_a_local_run(slurm_run, local_run):
+    ours, reference = files(slurm_run[0]), files(local_run)
+    assert {f"results/figures/{t}.{ext}" for t in TARGETS for ext in ("png", "pdf")} <= set(ours)
+    assert set(ours) == set(reference)
+    differ = [p for p in sorted(ours) if ours[p].read_bytes() != reference[p].read_bytes()]
+    assert not differ, f"{len(differ)} files differ from the local run's: {differ[:20]}"
 
 
 def test_target_and_its_inputs_hold_sane_numbers(slurm_run):
@@ -133,14 +191,87 @@ def test_target_and_its_inputs_hold_sane_numbers(slurm_run):
         assert (workdir / f"logs/pinn/beta{beta}/lr1/seed0/train.log").exists()
 
 
-def test_profile_resources_reach_sbatch(slurm_run):
-    """The profile's per-rule resources are what SLURM granted (landscape: 4 CPUs, 240 min)."""
-    cluster = slurm_run[1]
-    jobs = cluster.run("squeue", "--states=all", "--noheader", "--format=%i|%C|%l|%m|%k")
-    rows = [line.split("|") for line in jobs.stdout.splitlines()]
-    comments = [r[4] for r in rows]
-    landscape = [r for r in rows if "rule_landscape" in r[4]]
-    assert landscape, comments
-    assert all(r[1] == "4" and r[2] == "4:00:00" for r in landscape), landscape
-    train = [r for r in rows if "rule_train_pinn" in r[4]]
-    assert train and all(r[1] == "1" and r[2] == "2:00:00" and r[3] == "2000M" for r in train), train
+def minutes(limit: str) -> int:
+    """squeue's time limit ([D-]H:MM:SS or MM:SS) in minutes."""
+    days, _, clock = limit.rpartition("-")
+    parts = [int(x) for x in clock.split(":")]
+    hours, mins = (parts[0], parts[1]) if len(parts) == 3 else (0, parts[0])
+    return int(days or 0) * 1440 + hours * 60 + mins
+
+
+def profile_value(rule: str, key: str, experiment: str = "pinn") -> int:
+    """A rule's resource in profiles/slurm at attempt 1 (its expression evaluated for `experiment`)."""
+    value = PROFILE["set-resources"][rule][key]
+    return int(eval(str(value), {"attempt": 1, "wildcards": SimpleNamespace(experiment=experiment)}))
+
+
+def test_group_resources_add_up(slurm_run):
+    """What SLURM granted the PINN group: the CPUs and memory of the jobs it runs side by side, and the sum
+    of the runtimes of what it runs in sequence. Per model: training, then its Hessian and random
+    landscape, then its Hessian landscape and the random landscape's topology, then the last topology;
+    the two models side by side (one thread each, 4 jobs at most at once, within `cores`)."""
+    held = slurm_run[4]
+    group = [job for job in held if "rule_pinn_" in job["comment"]]
+    assert len(group) == 1, held
+    hessian, landscape, topology = (profile_value(r, "runtime") for r in ("hessian", "landscape", "topology"))
+    runtime = profile_value("train_pinn", "runtime") + max(hessian, landscape) + max(landscape, topology) + topology
+    landscape_mb = 1000 + yaml.safe_load((ROOT / "tests/config/tiny.yaml").read_text())["landscape"]["chunk_memory_mb"]
+    mem = max(2 * profile_value("train_pinn", "mem_mb"), 2 * profile_value("hessian", "mem_mb") + 2 * landscape_mb,
+              2 * landscape_mb + 2 * profile_value("topology", "mem_mb"))
+    assert group[0]["cpus"] == "4"
+    assert minutes(group[0]["time"]) == runtime
+    assert group[0]["mem"] == f"{mem}M"
+    # the array's tasks each get the rule's own resources, a single job its own
+    cophy = [job for job in held if "rule_train_cophy" in job["comment"]]
+    assert cophy and all(job["cpus"] == "1" for job in cophy)
+    embeddings = [job for job in held if "rule_neurovis_landscape" in job["comment"]]
+    assert embeddings and all(job["cpus"] == "8" and minutes(job["time"]) == profile_value(
+        "neurovis_landscape", "runtime") for job in embeddings)
+
+
+def test_a_cancelled_group_reruns_only_what_did_not_finish(cluster, local_run):
+    """`scancel` of the PINN group once its first Hessian is written: the outputs of the jobs that
+    finished stay (keep-incomplete) and the next run plans and runs only the others, leaving the finished
+    files untouched; the results end byte-identical to the local run's."""
+    workdir = cluster.base / "killed"
+    workdir.mkdir()
+    args = slurm_args(workdir, cluster.profile)
+    cmd = [SNAKEMAKE, TARGET, "--snakefile", ROOT / "workflow/Snakefile", "--configfile",
+           ROOT / "tests/config/tiny.yaml", *args]
+    with open(cluster.base / "killed.log", "w") as log:
+        run = subprocess.Popen(cmd, env=cluster.cluster.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not list((workdir / "results/pinn").glob("*/*/*/hessian.json")):
+            assert run.poll() is None and time.monotonic() < deadline, (cluster.base / "killed.log").read_text()
+            time.sleep(0.1)
+        group = [job["id"] for job in slurm_jobs(cluster.cluster)
+                 if job["state"] == "RUNNING" and "rule_pinn_" in job["comment"]]
+        assert len(group) == 1
+        cluster.cluster.run("scancel", group[0])
+        assert run.wait(timeout=RUN_TIMEOUT_S) != 0
+    assert [job["state"] for job in slurm_jobs(cluster.cluster) if job["id"] == group[0]] == ["CANCELLED"]
+
+    # the jobs that finished before the cancel: every output there, with the local run's bytes
+    jobs, _, outputs = planned(cluster.base / "fresh", cluster.profile, targets=[TARGET])
+    finished = {job for job in outputs if all((workdir / p).exists() for p in job)}
+    unfinished = outputs - finished
+    assert finished and unfinished, "the cancel did not land mid-group"
+    reference = files(local_run)
+    kept = [p for job in finished for p in job]
+    differ = [p for p in kept if (workdir / p).read_bytes() != reference[p].read_bytes()]
+    assert not differ, f"outputs kept after the cancel differ from the local run's: {differ}"
+    stamps = {p: (workdir / p).stat().st_mtime_ns for p in kept}
+
+    # the next run plans exactly the jobs that did not finish, runs them, and writes no finished output again
+    rerun_jobs, _, rerun_outputs = planned(workdir, cluster.profile, targets=[TARGET])
+    assert rerun_outputs == unfinished
+    run = snakemake(args, env=cluster.cluster.env, targets=[TARGET])
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-6000:]
+    ran_again = [p for p, t in stamps.items() if (workdir / p).stat().st_mtime_ns != t]
+    assert not ran_again, f"outputs of finished jobs written again: {ran_again}"
+    final = files(workdir)
+    assert not [p for p in final if ".partial" in p]
+    assert set(final) <= set(reference) and (workdir / f"results/figures/{TARGET}.png").exists()
+    differ = [p for p in sorted(final) if final[p].read_bytes() != reference[p].read_bytes()]
+    assert not differ, f"{len(differ)} files differ from the local run's: {differ[:20]}"
+    print(f"\ncancelled group: {len(finished)} of {len(outputs)} jobs had finished; the rerun ran {rerun_jobs}")

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from losstopo.stats import benjamini_hochberg, partial_spearman, spearman_interval
+from losstopo.stats import (
+    benjamini_hochberg,
+    cliffs_delta,
+    cliffs_delta_interval,
+    mean_interval,
+    partial_spearman,
+    permutation_p_floor,
+    sign_flip_p_floor,
+    spearman_interval,
+)
 
 
 def test_benjamini_hochberg_by_hand():
@@ -119,3 +130,70 @@ def test_spearman_interval_covers_the_population_rho():
         interval = spearman_interval(x, y, n_boot=2000, seed=i)
         hits += interval.low <= population <= interval.high
     assert 0.904 <= hits / 200 <= 0.996, hits / 200
+
+
+def test_cliffs_delta_equals_pair_count_and_mann_whitney():
+    """delta = (#{a > b} - #{a < b}) / (n_a n_b) counted pair by pair, = 2 U / (n_a n_b) - 1 with scipy's U
+    (ties count half); NaNs are dropped, an empty group gives NaN."""
+    rng = np.random.default_rng(5)
+    a, b = np.round(rng.normal(0.5, 1, 9), 1), np.round(rng.normal(0, 1, 7), 1)
+    naive = sum(int(ai > bj) - int(ai < bj) for ai in a for bj in b) / (a.size * b.size)
+    assert cliffs_delta(a, b) == pytest.approx(naive, abs=1e-15)
+    u = stats.mannwhitneyu(a, b).statistic
+    assert cliffs_delta(a, b) == pytest.approx(2 * u / (a.size * b.size) - 1, abs=1e-14)
+    assert cliffs_delta(np.append(a, np.nan), b) == cliffs_delta(a, b)
+    assert cliffs_delta([5.0, 6.0], [1.0, 2.0, 3.0]) == 1.0 and np.isnan(cliffs_delta([], b))
+
+
+def test_bootstrap_intervals_equal_a_naive_loop_over_the_same_resamples():
+    """The vectorised resamples equal a loop that draws the same indices (group a's, then group b's, as the
+    functions do) and recomputes the statistic one resample at a time."""
+    rng = np.random.default_rng(6)
+    a, b, d = rng.normal(1, 1, 6), rng.normal(0, 1, 5), rng.normal(0.3, 1, 9)
+    result = cliffs_delta_interval(a, b, n_boot=300, seed=11)
+    draw = np.random.default_rng(11)
+    picks_a, picks_b = draw.integers(0, 6, (300, 6)), draw.integers(0, 5, (300, 5))
+    naive = [sum(int(x > y) - int(x < y) for x in a[pa] for y in b[pb]) / 30
+             for pa, pb in zip(picks_a, picks_b)]
+    assert (result.low, result.high) == pytest.approx(tuple(np.quantile(naive, [0.025, 0.975])), abs=1e-12)
+    assert (result.value, result.n, result.n_boot) == (cliffs_delta(a, b), 11, 300)
+    result = mean_interval(d, n_boot=300, seed=12)
+    picks = np.random.default_rng(12).integers(0, 9, (300, 9))
+    naive = [np.mean(d[p]) for p in picks]
+    assert (result.low, result.high) == pytest.approx(tuple(np.quantile(naive, [0.025, 0.975])), abs=1e-12)
+    assert result.value == pytest.approx(d.mean()) and result.n == 9
+    assert np.isnan(mean_interval([np.nan]).value) and np.isnan(cliffs_delta_interval([1.0], []).low)
+
+
+def enumerated_floor(x: np.ndarray, y: np.ndarray, direction: int) -> float:
+    """2 x the share of all n! pairings of y with x whose Spearman rho reaches the extreme in `direction`."""
+    rhos = np.array([stats.spearmanr(x, np.array(p)).statistic for p in itertools.permutations(y)])
+    extreme = rhos.max() if direction > 0 else rhos.min()
+    return min(1.0, 2 * np.mean(np.abs(rhos - extreme) < 1e-9))
+
+
+@pytest.mark.parametrize(("x", "y"), [
+    ([1, 2, 3, 4], [5, 6, 7, 8]),                        # no ties: 2 / 4! = 0.083
+    ([1, 2, 3, 4, 5], [0, 2, 1, 4, 3]),                  # 2 / 5! = 0.017
+    ([1, 1, 2, 2, 3, 3], [0, 0, 0, 0, 0, 1]),            # one non-zero value: 2 x 2 / 6
+    ([1, 1, 2, 3, 3, 3], [4, 5, 5, 6, 6, 7]),            # ties in both
+    ([0, 0, 0, 1, 1, 1], [1.0, 2.0, 2.0, 3.0, 4.0, 5.0]),  # two groups of 3 (Mann-Whitney): 2 / C(6, 3)
+    ([0, 0, 0, 0, 1, 1, 1], [3, 1, 2, 2, 5, 4, 6]),      # two groups of 4 and 3 with a tie
+])
+def test_permutation_p_floor_equals_enumeration(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    for direction in (1, -1):
+        expected = enumerated_floor(x, y, direction)
+        assert permutation_p_floor(x, y, direction) == pytest.approx(expected, rel=1e-9)
+
+
+def test_p_floors_of_the_standard_designs():
+    """No ties: 2 / n! for a rank correlation, 2 / C(n_a + n_b, n_a) for two groups; 2 / 2^m for m non-zero
+    paired differences (checked against every sign pattern of a mean of differences)."""
+    assert permutation_p_floor(np.arange(5.0), np.arange(5.0)) == pytest.approx(2 / 120)
+    assert permutation_p_floor(np.r_[np.zeros(4), np.ones(4)], np.arange(8.0)) == pytest.approx(2 / 70)
+    assert permutation_p_floor(np.ones(6), np.arange(6.0)) == 1.0
+    d = np.array([0.5, 1.0, 0.0, 2.0, 0.5])
+    means = [np.mean(d * np.array(s)) for s in itertools.product([-1, 1], repeat=d.size)]
+    assert sign_flip_p_floor(d) == pytest.approx(2 * np.mean(np.isclose(means, max(means))))
+    assert sign_flip_p_floor(d) == 2 / 16 and sign_flip_p_floor([1.0] * 6) == 2 / 64

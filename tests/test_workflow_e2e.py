@@ -33,6 +33,19 @@ def test_models_and_table_hold_sane_numbers(tiny_run):
         assert (table[f"{kind}_n_saddles"] <= table[f"{kind}_n_minima"] - 1).all()
     correlations = pd.read_csv(tiny_run / "results/tables/tda_correlations.csv")
     assert set(correlations["kind"]) == {"random", "hessian"}
+    assert (correlations["ci_low"].isna() | (correlations["ci_low"] <= correlations["spearman_rho"])).all()
+    assert {"p_bh", "partial_rho", "tda_aliases", "ml_aliases"} <= set(correlations.columns)
+
+
+@pytest.mark.e2e
+def test_findings_give_every_claim_a_verdict(tiny_run):
+    from losstopo.findings import CLAIMS
+
+    findings = pd.read_csv(tiny_run / "results/tables/findings.csv")
+    assert set(findings["id"]) == {claim.id for claim in CLAIMS}
+    assert set(findings["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    assert findings["verdict"].notna().all() and (findings["n"] >= 0).all()
+    assert findings.loc[findings["id"] == "P7", "n"].item() == 2  # the tiny config's two profile runs
 
 
 @pytest.mark.e2e
@@ -58,6 +71,20 @@ def test_every_experiment_joins_the_correlations(tiny_run):
     unet = pd.read_csv(tiny_run / "results/tables/unet_crf_runs.csv")
     assert sorted(unet["epoch"]) == [1.0, 2.0] and (unet["top_eigenvalue"] > 0).all()
     assert unet["test_pixel_accuracy"].between(0, 1).all()
+
+
+@pytest.mark.e2e
+def test_stability_covers_the_chosen_runs_with_finite_variation(tiny_run):
+    table = pd.read_csv(tiny_run / "results/tables/stability.csv")
+    assert set(zip(table["experiment"], table["run"])) == {
+        ("pinn", "beta1/lr1/seed0"), ("pinn", "beta9/lr1/seed0"), ("resnet20", "plain/seed0"),
+        ("unet_crf", "lr0.01/seed0/epoch2")}
+    pinn = table[table["experiment"] == "pinn"]
+    assert set(pinn["factor"]) == {"draw", "resolution", "distance"} and set(pinn["kind"]) == {"random", "hessian"}
+    assert "batch" in set(table.loc[table["experiment"] == "resnet20", "factor"])  # two test batches of 32
+    assert (table["cv"].dropna() >= 0).all() and table["cv"].notna().any()
+    runs = pd.read_csv(tiny_run / "results/pinn/beta9/lr1/seed0/stability.csv")
+    assert set(runs.loc[runs["factor"] == "resolution", "level"]) == {9, 15, 21}
 
 
 @pytest.mark.e2e

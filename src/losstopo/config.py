@@ -108,7 +108,7 @@ def _cross_checks(config: dict[str, Any]) -> list[str]:
     return problems
 
 
-STAGES = ("hessian", "landscape", "topology")
+STAGES = ("hessian", "landscape", "topology", "stability")  # sections an experiment may override
 
 
 def merged(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ HESSIAN = "hessian.json"
 EIGVECS = "eigvecs.npy"
 ESD = "esd.npz"
 MODEL_CHECK = "model_check.json"
+STABILITY = "stability.csv"  # the stability stage's tidy table of one run (results/tables/stability.csv: all)
 
 
 def landscape(kind: str | int = "{kind}", dim: str | int = "{dim}", ext: str = "npz") -> str:

@@ -55,7 +55,7 @@ class _Section:
 
 @dataclass(frozen=True)
 class HessianSettings(_Section):
-    """Config `hessian`: Lanczos top-k eigenpairs, Hutchinson trace, SLQ spectral density."""
+    """Config `hessian`: Lanczos top-k eigenpairs, Hutchinson and Hutch++ traces, SLQ spectral density."""
 
     STAGE: ClassVar[str] = "hessian"
     top_k: int = default("hessian", "top_k")
@@ -63,6 +63,7 @@ class HessianSettings(_Section):
     max_iter: int = default("hessian", "max_iter")
     trace_rtol: float = default("hessian", "trace_rtol")
     trace_max_samples: int = default("hessian", "trace_max_samples")
+    hutchpp_hvps: int = default("hessian", "hutchpp_hvps")
     esd_runs: int = default("hessian", "esd_runs")
     esd_steps: int = default("hessian", "esd_steps")
     seed: int = default("hessian", "seed")

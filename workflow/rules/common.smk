@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from losstopo import paths
-from losstopo.experiments import active, find
+from losstopo.experiments import active, find, stability_runs
 from losstopo.experiments.neurovis import (
     embedding_method,
     embedding_settings,
@@ -11,6 +11,7 @@ from losstopo.experiments.neurovis import (
     panel_figures,
     table_rows,
 )
+from losstopo.findings import run_tables as findings_run_tables
 from losstopo.settings import landscape_job
 
 
@@ -97,6 +98,7 @@ def get_correlation_experiments():
             "kinds": find(config, name).kinds(config),
             "ml_metrics": list(find(config, name).ml_metrics),
             "sweep": list(find(config, name).sweep),
+            "control": find(config, name).final_loss,
         }
         for name in active(config)
     ]
@@ -137,6 +139,8 @@ def target_files(targets):
     files = [f for name in targets for f in figure_outputs(name)]
     if "table_tda_correlations" in targets:
         files.append(paths.table("tda_correlations"))
+    if "table_findings" in targets:
+        files.append(paths.table("findings"))
     return files
 
 
@@ -177,3 +181,68 @@ def get_figure_inputs(experiment, target):
         for records in get_figure_runs(experiment, target).values()
         for f in record_files(records)
     ]
+
+
+def get_findings_tables():
+    """The tables the findings read, by name: the run table of each experiment a claim tests, the
+    correlations and paper N's Table 1."""
+    tables = {name: paths.run_table(name) for name in findings_run_tables()}
+    for name in ("tda_correlations", "n1_projection_errors"):
+        tables[name] = paths.table(name)
+    return tables
+
+
+def get_findings_nd_runs():
+    """The PINN runs whose 3-D and 4-D Hessian-direction topologies the findings compare."""
+    return get_figure_runs("pinn", "table_findings")["nd"]
+
+
+def get_findings_inputs(wildcards):
+    return [*get_findings_tables().values(), *record_files(get_findings_nd_runs())]
+
+
+def get_job_group(name=None):
+    """The cluster job group of a rule's jobs: `name`, or else the job's experiment (a model's Hessian,
+    landscapes and topologies, with its training where the training rule names the same group). Jobs
+    of one group that depend on each other make one SLURM submission; the profile's
+    `group-components` batches several such chains into one (docs/cluster.md). Local runs ignore groups."""
+    return name or (lambda wildcards: wildcards.experiment)
+
+
+def get_stability_runs():
+    """Every run whose metric stability is measured, with its stability table."""
+    return [
+        {
+            "experiment": name,
+            "run": run.id,
+            "file": paths.run_file(name, run.id, paths.STABILITY),
+        }
+        for name, run in stability_runs(config)
+    ]
+
+
+def get_stability_inputs(wildcards):
+    """The model, plus the eigenvectors and trajectory its landscape kinds need."""
+    kinds = get_experiment(wildcards.experiment).kinds(config)
+    files = {"model": paths.MODEL}
+    files.update({"eigvecs": paths.EIGVECS} if "hessian" in kinds else {})
+    files.update({"trajectory": paths.TRAJECTORY} if "pca" in kinds else {})
+    return {
+        key: paths.run_file(wildcards.experiment, wildcards.run, name)
+        for key, name in files.items()
+    }
+
+
+def get_stability_settings(wildcards):
+    """A stability job's landscape, topology and stability settings and its evaluation sets."""
+    exp = get_experiment(wildcards.experiment)
+    stability = {
+        k: v for k, v in exp.stage_settings(config, "stability").items() if k != "runs"
+    }
+    values = exp.runs(config)[wildcards.run].values
+    return {
+        "landscape": exp.stage_settings(config, "landscape"),
+        "topology": exp.stage_settings(config, "topology"),
+        "stability": stability,
+        "batches": exp.stability_batches(config, values, stability["batches"]),
+    }

@@ -10,6 +10,8 @@ rule hessian:
         esd=paths.run_file(name=paths.ESD),
     log:
         paths.run_log(step="hessian"),
+    group:
+        get_job_group()
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

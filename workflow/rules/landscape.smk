@@ -10,6 +10,8 @@ rule landscape:
         png=paths.run_file(name=paths.landscape(ext="png")),
     log:
         paths.run_log(step=paths.landscape(ext="")),
+    group:
+        get_job_group()
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

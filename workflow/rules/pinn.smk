@@ -6,6 +6,8 @@ rule train_pinn:
         **train_outputs("pinn", "trajectory", "prediction"),
     log:
         train_log("pinn"),
+    group:
+        get_job_group("pinn")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

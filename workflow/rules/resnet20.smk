@@ -10,6 +10,8 @@ rule train_resnet20:
         **train_outputs("resnet20", "trajectory"),
     log:
         train_log("resnet20"),
+    group:
+        get_job_group("resnet20")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

@@ -34,3 +34,24 @@ rule table_tda_correlations:
         experiments=get_correlation_experiments(),
     script:
         "../scripts/table_tda_correlations.py"
+
+
+rule table_findings:
+    input:
+        get_findings_inputs,
+    output:
+        **figure("table_findings", "Findings"),
+        csv=report(
+            paths.table("findings"),
+            caption="../report/table_findings.rst",
+            category="Findings",
+        ),
+    log:
+        paths.figure_log("table_findings"),
+    conda:
+        "../../envs/losstopo.yaml"
+    params:
+        tables=get_findings_tables(),
+        nd=get_findings_nd_runs(),
+    script:
+        "../scripts/table_findings.py"

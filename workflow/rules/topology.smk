@@ -9,6 +9,8 @@ rule topology:
         npz=paths.run_file(name=paths.topology(ext="npz")),
     log:
         paths.run_log(step=paths.topology(ext="")),
+    group:
+        get_job_group()
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

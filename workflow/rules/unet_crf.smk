@@ -12,6 +12,8 @@ rule train_unet_crf:
         **train_outputs("unet_crf", "state"),
     log:
         train_log("unet_crf"),
+    group:
+        get_job_group("unet_crf_epochs")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

@@ -40,6 +40,8 @@ if USER_MODELS:
         wildcard_constraints:
             experiment="|".join(USER_MODELS),
             checkpoint=r"[^/]+",
+        group:
+            get_job_group()
         conda:
             "../../envs/losstopo.yaml"
         threads: 1

@@ -21,6 +21,8 @@ def main(smk) -> None:
         print(f"top-{s['top_k']} eigenvalues {summary['eigenvalues']} "
               f"(converged: {summary['eigen_converged']}); trace {summary['trace']:.6g} "
               f"+- {summary['trace_stderr']:.3g} from {summary['trace_samples']} probes; "
+              f"Hutch++ trace {summary['trace_hutchpp']:.6g} +- {summary['trace_hutchpp_stderr']:.3g} from "
+              f"{summary['n_hvp']['hutchpp']} HVPs; "
               f"spectral density width {summary['esd_width']:.3g}; {summary['n_hvp']['total']} HVPs; seconds "
               + ", ".join(f"{part} {t:.1f}" for part, t in report.seconds.items()))
     report.save(smk.output.json, smk.output.eigvecs, smk.output.esd)

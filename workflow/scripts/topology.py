@@ -4,7 +4,8 @@ Input `landscape`: an .npz with `loss` (N-D, axis i = direction i; NaN/inf allow
 ([dim, steps]). Params `topology`: `connectivity` (ttk | axis | full | knn), `k` (neighbours for knn,
 which treats the grid points as an unstructured point cloud), `persistence_threshold` (0 keeps every
 pair of positive persistence). Outputs: `json` (metrics n_minima, n_saddles, n_pairs,
-avg_persistence, total_persistence, max_persistence; connectivity, k, persistence_threshold,
+avg_persistence, total_persistence, max_persistence; basins: smad, smad_normalised, smad_weighted,
+smad_weighted_normalised, n_basins, max_basin_depth, mean_basin_size; connectivity, k, persistence_threshold,
 n_vertices, n_nonfinite, shape; `pairs` and `essential_pairs` as [birth, death]) and `npz` (keys in
 `losstopo.topology.analysis`; `load_topology` reads it back). Non-finite losses count as the largest
 finite loss (see `losstopo.topology.analysis`).
@@ -32,7 +33,8 @@ def main(smk) -> None:
         return
     topology = compute_topology(loss, axes, cfg)
     save_topology_files(topology, smk.output.json, smk.output.npz)
-    print(f"{topology.n_nonfinite} non-finite losses set to the finite max; {topology.metrics}")
+    print(f"{topology.n_nonfinite} non-finite losses set to the finite max; {topology.metrics}; basins "
+          + ", ".join(f"{key} {value:.4g}" for key, value in topology.basins.summary().items()))
 
 
 if "snakemake" in globals():  # run by Snakemake; importing the module (tests) runs nothing

@@ -13,7 +13,8 @@ from importlib import import_module
 
 from losstopo.experiments.base import Config, Experiment, Run, fmt
 
-__all__ = ["Config", "Experiment", "Run", "active", "builtin", "experiments", "find", "fmt", "stage_experiments"]
+__all__ = ["Config", "Experiment", "Run", "active", "builtin", "experiments", "find", "fmt", "stability_runs",
+           "stage_experiments"]
 
 
 @cache
@@ -43,6 +44,18 @@ def stage_experiments(config: Config) -> dict[str, Experiment]:
 def active(config: Config) -> list[str]:
     """Stage experiments that a configured target needs (their rows join `table_tda_correlations`)."""
     return [name for name, e in stage_experiments(config).items() if e.active(config)]
+
+
+def stability_runs(config: Config) -> list[tuple[str, Run]]:
+    """(experiment, run) of every run whose metric stability is measured: each active experiment's
+    `stability_runs`. A `stability.runs` entry that names no experiment stops, naming it."""
+    listed = config.get("stability", {}).get("runs", {})
+    unknown = sorted(set(listed) - set(stage_experiments(config)))
+    if unknown:
+        raise ValueError(f"stability.runs: {unknown} are not experiments with per-model stages; known: "
+                         f"{sorted(stage_experiments(config))}")
+    return [(name, find(config, name).run(values)) for name in active(config)
+            for values in find(config, name).stability_runs(config)]
 
 
 def find(config: Config, name: str) -> Experiment:

@@ -39,7 +39,9 @@ class Experiment:
     `targets`: the figure rules that need its models; `ml_metrics`: what its topology is correlated with
     (besides the `sweep` variables, the papers' claims are about them); `trainer`: the name of its
     function in `losstopo.training.trainers.TRAINERS` (or override `train`); `stages`: whether its runs go
-    through the per-model stages (hessian, landscapes, topology, run table) or only feed embeddings.
+    through the per-model stages (hessian, landscapes, topology, run table) or only feed embeddings;
+    `final_loss`: the run-table column of the trained model's loss on the data its Hessian is taken on,
+    what the partial correlations of curvature control for (`losstopo.tables.tda_correlations`).
     """
 
     name: str
@@ -49,6 +51,7 @@ class Experiment:
     sweep: tuple[str, ...] = ()
     trainer: str = ""
     stages: bool = True
+    final_loss: str = "loss"
 
     def section(self, config: Config) -> dict[str, Any]:
         """This experiment's config section."""
@@ -108,6 +111,29 @@ class Experiment:
         """GPUs a training or landscape job asks a scheduler for (the section's `gpus`; 0 if none)."""
         return self.section(config).get("gpus", 0)
 
+    def stability_runs(self, config: Config) -> list[dict[str, str]]:
+        """The runs whose metric stability the `stability` rule measures: the run ids listed under
+        `stability.runs.<name>`, else `default_stability_runs`."""
+        chosen = config.get("stability", {}).get("runs", {}).get(self.name)
+        if chosen is None:
+            return self.default_stability_runs(config)
+        runs = self.runs(config)
+        unknown = [run for run in chosen if run not in runs]
+        if unknown:
+            raise ValueError(f"stability.runs.{self.name}: {unknown} are not runs of {self.name} in this "
+                             f"config; its runs are e.g. {list(runs)[:4]}")
+        return [runs[run].values for run in chosen]
+
+    def default_stability_runs(self, config: Config) -> list[dict[str, str]]:
+        """The runs measured when the config names none: the sweep's first run."""
+        return self.run_values(config)[:1]
+
+    def stability_batches(self, config: Config, values: dict[str, str], n: int) -> dict[str, Any] | None:
+        """For the stability stage's batch factor: {"spec": the run's problem spec holding `batches`
+        evaluation sets of the run's own size, the first being the run's, "batches": how many, at most
+        `n`}; None when the problem has one fixed evaluation set (the default)."""
+        return None
+
 
 @dataclass(frozen=True)
 class ImageExperiment(Experiment):
@@ -120,6 +146,11 @@ class ImageExperiment(Experiment):
 
     def data_root(self, config: Config) -> str:
         return data_root(config, self.source(config))
+
+    def n_test(self, config: Config) -> int | None:
+        """Test images available (the synthetic stand-in's `n_test`; None: the real set, checked by its
+        loader)."""
+        return self.section(config)["synthetic"]["n_test"] if self.source(config) == "synthetic" else None
 
     def check_data(self, config: Config) -> None:
         """Stop before any job when a needed real data set is absent and may not be downloaded."""

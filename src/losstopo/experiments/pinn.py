@@ -68,6 +68,11 @@ class PinnSweep(Experiment):
             for run in self.run_values(config, betas=[cell["beta"]], lrs=[cell["lr"]])
         ]
 
+    def default_stability_runs(self, config: Config) -> list[dict[str, str]]:
+        """The single-model runs at the smallest and the largest of figures.failure_betas."""
+        betas = config["figures"]["failure_betas"]
+        return self.single_runs(config, sorted({min(betas), max(betas)}))
+
     def figure_runs(self, config: Config, target: str) -> dict[str, list[dict[str, Any]]]:
         profile = paths.topology("hessian", 2, "npz")
         if target == "fig_p3_pinn_heatmap":
@@ -84,6 +89,9 @@ class PinnSweep(Experiment):
             files = {kind: paths.landscape(kind, 2, "npz") for kind in ("random", "hessian")}
             return {"runs": self.records(self.failure_runs(config), **files, topology=profile, esd=paths.ESD,
                                          prediction=paths.PREDICTION)}
+        if target == "table_findings":  # paper P Fig. A.5's claim: 4-D against 3-D critical points, per run
+            files = {f"{dim}d": paths.topology("hessian", dim) for dim in (3, 4)}
+            return {"nd": self.records(self.profile_runs(config), **files)}
         return super().figure_runs(config, target)
 
 
@@ -96,6 +104,7 @@ PINN = PinnSweep(
         "fig_t6_pinn_metrics",
         "fig_pA5_profiles_nd",
         "table_tda_correlations",
+        "table_findings",
     ),
     ml_metrics=("top_eigenvalue", "trace", "rel_l2_error", "mean_abs_error", "loss"),
     sweep=("beta", "lr"),

@@ -39,6 +39,17 @@ class ResNet20(ImageExperiment):
     def train_settings(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
         return {"optimizer": "sgd", **{k: config["resnet20"][k] for k in TRAIN_KEYS}}
 
+    def default_stability_runs(self, config: Config) -> list[dict[str, str]]:
+        """Each variant at the first seed (the runs of fig_t1)."""
+        return self.runs_of_seed(config, config["resnet20"]["seeds"][0])
+
+    def stability_batches(self, config: Config, values: dict[str, str], n: int) -> dict[str, Any] | None:
+        """Consecutive test sets of eval_batches x eval_batch_size images, as many as there are, up to n."""
+        spec = self.problem(config, values)
+        size = spec["eval_batches"] * spec["eval_batch_size"]
+        n = min(n, (self.n_test(config) or n * size) // size)
+        return {"spec": {**spec, "eval_batches": n * spec["eval_batches"]}, "batches": n} if n > 1 else None
+
     def figure_runs(self, config: Config, target: str) -> dict[str, list[dict[str, Any]]]:
         if target == "fig_t1_resnet_landscapes":
             runs = self.runs_of_seed(config, config["resnet20"]["seeds"][0])
@@ -50,8 +61,9 @@ class ResNet20(ImageExperiment):
 RESNET20 = ResNet20(
     name="resnet20",
     pattern="{variant}/seed{seed}",
-    targets=("fig_t1_resnet_landscapes", "fig_t5_resnet_metrics"),
+    targets=("fig_t1_resnet_landscapes", "fig_t5_resnet_metrics", "table_findings"),
     ml_metrics=("top_eigenvalue", "trace", "test_error", "test_loss"),
     trainer="resnet20",
+    final_loss="test_loss",  # the Hessian is taken on test images (the problem's split)
     dataset="cifar10",
 )

@@ -35,6 +35,19 @@ class UnetCrf(ImageExperiment):
         epochs = cfg.get("figure_epochs", sorted({1, cfg["epochs"]}))
         return self.run_values(config, seeds=cfg.get("figure_seeds", cfg["seeds"][:3]), epochs=epochs)
 
+    def default_stability_runs(self, config: Config) -> list[dict[str, str]]:
+        """The last epoch of the first learning rate and seed."""
+        cfg = config["unet_crf"]
+        return self.run_values(config, lrs=cfg["learning_rates"][:1], seeds=cfg["seeds"][:1],
+                               epochs=[cfg["epochs"]])
+
+    def stability_batches(self, config: Config, values: dict[str, str], n: int) -> dict[str, Any] | None:
+        """Consecutive test sets of eval_batch_size images, as many as there are, up to n."""
+        spec = self.problem(config, values)
+        size = spec["eval_batch_size"]
+        n = min(n, (self.n_test(config) or n * size) // size)
+        return {"spec": {**spec, "eval_batch_size": n * size}, "batches": n} if n > 1 else None
+
     def previous(self, values: dict[str, str]) -> dict[str, str] | None:
         """The run whose train state the epoch starts from (None for the first epoch)."""
         epoch = int(values["epoch"])
@@ -69,9 +82,10 @@ class UnetCrf(ImageExperiment):
 UNET_CRF = UnetCrf(
     name="unet_crf",
     pattern="lr{lr}/seed{seed}/epoch{epoch}",
-    targets=("fig_p4_unet_crf",),
+    targets=("fig_p4_unet_crf", "table_findings"),
     ml_metrics=("top_eigenvalue", "trace", "test_error", "test_iou", "test_loss"),
     sweep=("epoch", "lr"),
     trainer="unet_crf",
+    final_loss="test_loss",  # the Hessian is taken on the first test images (the problem's batch)
     dataset="pets",
 )

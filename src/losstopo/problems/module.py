@@ -10,6 +10,7 @@ The module runs in eval mode: BatchNorm layers use their running statistics, pas
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 
 import torch
@@ -73,6 +74,22 @@ class ModuleProblem:
         self.batches = [(x.to(dtype) if x.is_floating_point() else x, y) for x, y in batches]
         self.sample_loss = LOSSES[loss]
         self.n_samples = sum(x.shape[0] for x, _ in self.batches)
+
+    def split(self, n: int) -> list[ModuleProblem]:
+        """The samples cut into `n` equal consecutive parts, each a problem of its own with the same module,
+        buffers and loss, batched as this one (the evaluation batches of the stability stage)."""
+        x, y = torch.cat([x for x, _ in self.batches]), torch.cat([y for _, y in self.batches])
+        size, batch_size = len(x) // n, len(self.batches[0][0])
+        if n < 1 or size < 1:
+            raise ValueError(f"cannot split {len(x)} samples into {n} evaluation sets")
+        parts = []
+        for i in range(n):
+            part = copy.copy(self)
+            xi, yi = x[i * size:(i + 1) * size], y[i * size:(i + 1) * size]
+            part.batches = list(zip(xi.split(batch_size), yi.split(batch_size)))
+            part.n_samples = size
+            parts.append(part)
+        return parts
 
     def init(self, seed: int) -> Tensor:
         torch.manual_seed(seed)

@@ -1,5 +1,9 @@
 """The hessian stage of one model: top-k eigenpairs, trace and spectral density, and their files.
 
+The trace is estimated twice: by Hutchinson with the top eigenpairs deflated, stopping on its standard
+error (`trace`), and by Hutch++ with a fixed budget of `hutchpp_hvps` products (`trace_hutchpp`), so the
+two estimators can be compared on every model.
+
 The workflow's `hessian` rule, the CLI and `losstopo.analyze` all call `compute_hessian`.
 """
 
@@ -42,15 +46,17 @@ def compute_hessian(
     problem_spec: dict[str, Any],
     progress: TextIO | None = None,
 ) -> HessianReport:
-    """Lanczos top-k, deflated Hutchinson trace and SLQ density with settings `s` (config `hessian`)."""
+    """Lanczos top-k, deflated Hutchinson and Hutch++ traces and SLQ density with settings `s` (config
+    `hessian`)."""
     if not bool(torch.isfinite(theta).all()):
         return diverged_hessian(theta, s, problem_spec)
     from tqdm import tqdm
 
     from losstopo.hessian import HessianOperator, hutchinson_trace, spectral_density, top_eigen
+    from losstopo.hessian.hutchpp import hutchpp_trace
 
     start = time.perf_counter()
-    budget = s["max_iter"] + s["trace_max_samples"] + s["esd_runs"] * s["esd_steps"]
+    budget = s["max_iter"] + s["trace_max_samples"] + s["hutchpp_hvps"] + s["esd_runs"] * s["esd_steps"]
     bar = tqdm(
         total=budget, unit="hvp", desc="hessian", mininterval=1, file=progress, disable=progress is None
     )
@@ -65,10 +71,12 @@ def compute_hessian(
         seed=s["seed"],
         deflate=eig,
     )
+    hutchpp = hutchpp_trace(op, s["hutchpp_hvps"], seed=s["seed"])
     esd = spectral_density(op, runs=s["esd_runs"], steps=s["esd_steps"], seed=s["seed"])
     bar.close()
-    n_hvp = {"eigen": eig.n_hvp, "trace": trace.n_hvp, "esd": esd.n_hvp}
-    seconds = {"setup": setup, "eigen": eig.seconds, "trace": trace.seconds, "esd": esd.seconds}
+    n_hvp = {"eigen": eig.n_hvp, "trace": trace.n_hvp, "hutchpp": hutchpp.n_hvp, "esd": esd.n_hvp}
+    seconds = {"setup": setup, "eigen": eig.seconds, "trace": trace.seconds, "hutchpp": hutchpp.seconds,
+               "esd": esd.seconds}
     summary = {
         "eigenvalues": eig.eigenvalues.tolist(),
         "top_eigenvalue": float(eig.eigenvalues[0]),
@@ -78,6 +86,9 @@ def compute_hessian(
         "trace_stderr": trace.stderr,
         "trace_samples": trace.n_samples,
         "trace_deflated_part": trace.deflated,
+        "trace_hutchpp": hutchpp.mean,
+        "trace_hutchpp_stderr": hutchpp.stderr,
+        "trace_hutchpp_rank": hutchpp.rank,
         "status": "ok",
         "esd_width": esd.width,
         "n_params": op.size,
@@ -107,6 +118,8 @@ def diverged_hessian(theta: Tensor, s: dict[str, Any], problem_spec: dict[str, A
         "top_eigenvalue": nan,
         "trace": nan,
         "trace_stderr": nan,
+        "trace_hutchpp": nan,
+        "trace_hutchpp_stderr": nan,
         "n_params": int(theta.numel()),
         "settings": s,
         "provenance": provenance(problem=problem_spec, hessian=s),

@@ -13,8 +13,10 @@ import numpy as np
 
 from losstopo import artifacts
 from losstopo.topology import LandscapeTopology, landscape_topology, save_topology
+from losstopo.topology.smad import SUMMARY_KEYS
 
-NAN_METRICS = ("n_minima", "n_saddles", "n_pairs", "avg_persistence", "total_persistence", "max_persistence")
+NAN_METRICS = ("n_minima", "n_saddles", "n_pairs", "avg_persistence", "total_persistence", "max_persistence",
+               *SUMMARY_KEYS)
 
 
 def has_finite_loss(loss: np.ndarray) -> bool:
@@ -35,14 +37,15 @@ def save_nonfinite_record(loss: np.ndarray, cfg: dict[str, Any], json_path: str 
 def compute_topology(
     loss: np.ndarray, axes: np.ndarray | list[np.ndarray], cfg: dict[str, Any]
 ) -> LandscapeTopology:
-    """Merge tree, persistence, metrics and profile of one landscape; `cfg` is config `topology`."""
+    """Merge tree, persistence, metrics, basins (SMAD) and profile of one landscape; `cfg` is config
+    `topology`."""
     return landscape_topology(
         loss, axes, cfg["connectivity"], int(cfg["k"]), float(cfg["persistence_threshold"])
     )
 
 
 def save_topology_files(topology: LandscapeTopology, json_path: str | Path, npz_path: str | Path) -> None:
-    """topology_<kind>_<dim>d.json (metrics, pairs) and .npz (tree, pairs, profile); its figure:
+    """topology_<kind>_<dim>d.json (metrics, pairs) and .npz (tree, pairs, profile, basins); its figure:
     `losstopo.plots.topology.draw_topology`."""
     artifacts.save_json(json_path, topology.summary())
     save_topology(topology, npz_path)

@@ -24,17 +24,32 @@ depend on the graph's connectivity (Landscaper uses a beta-skeleton, we use the 
 
 A basin's depth is the persistence of its branch: the loss of the saddle where it dies minus its
 minimum's; the basin of a component's oldest minimum dies at the component's highest (finite) loss.
+
+The scalars the topology JSON reports (`summary`): the four SMADs, `n_basins`, `max_basin_depth` and
+`mean_basin_size`. Read them knowing what they are on a connected grid: every minimum starts one basin
+(`n_basins` equals `n_minima`), the deepest basin is the global minimum's (`max_basin_depth` is the finite
+loss range: how deep the landscape's bowl is, paper P's "basins deepen"), and the basins partition the grid
+(`mean_basin_size`, as a fraction of the grid's vertices so that it does not grow with the resolution, is
+1 / `n_basins`). What is new is per basin: sizes and depths, kept in the topology .npz (`to_arrays`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from losstopo.topology.analysis import LandscapeTopology
 from losstopo.topology.graph import Graph, landscape_graph
 from losstopo.topology.merge_tree import SADDLE, MergeTree, sweep_order
+
+if TYPE_CHECKING:  # analysis imports this module: no import cycle at run time
+    from losstopo.topology.analysis import LandscapeTopology
+
+SUMMARY_KEYS = ("smad", "smad_normalised", "smad_weighted", "smad_weighted_normalised", "n_basins",
+                "max_basin_depth", "mean_basin_size")
+ARRAYS = {"minimum_vertex": "minimum_vertex", "saddle_vertex": "saddle_vertex", "gap": "gaps", "size": "basin_sizes",
+          "depth": "basin_depths"}  # per-basin array in the topology .npz (as basins_<key>) -> field
 
 
 @dataclass(frozen=True)
@@ -66,17 +81,25 @@ class BasinMetrics:
     def n_pairs(self) -> int:
         return int(np.sum(self.saddle_vertex >= 0))
 
+    @property
+    def max_basin_depth(self) -> float:
+        """The deepest basin's depth (the global minimum's: the finite loss range on a connected grid)."""
+        return float(self.basin_depths.max()) if self.basin_depths.size else 0.0
+
+    @property
+    def mean_basin_size(self) -> float:
+        """The mean basin size as a fraction of the grid's vertices (1 / n_basins: basins partition it)."""
+        total = int(self.basin_sizes.sum())
+        return float(self.basin_sizes.mean() / total) if total else 0.0
+
     def summary(self) -> dict[str, float | int]:
-        """The scalar metrics as JSON-ready values."""
-        return {
-            "smad": self.smad,
-            "smad_normalised": self.smad_normalised,
-            "smad_weighted": self.smad_weighted,
-            "smad_weighted_normalised": self.smad_weighted_normalised,
-            "loss_range": self.loss_range,
-            "n_basins": self.n_basins,
-            "n_smad_pairs": self.n_pairs,
-        }
+        """The scalar metrics of the topology JSON (`SUMMARY_KEYS`) as JSON-ready values."""
+        return {key: getattr(self, key) for key in SUMMARY_KEYS}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Per-basin arrays for the topology .npz, in the order of the persistence pairs: basins_minimum_vertex,
+        basins_saddle_vertex (-1: none), basins_gap (NaN: none), basins_size (vertices), basins_depth."""
+        return {f"basins_{key}": getattr(self, field) for key, field in ARRAYS.items()}
 
 
 def descent_minimum(values: np.ndarray, graph: Graph) -> np.ndarray:
