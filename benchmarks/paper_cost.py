@@ -1,31 +1,31 @@
 """What `config/paper.yaml` costs: one job of each kind measured here at paper scale (or at measured
 fractions of it, extrapolated linearly), then CPU-hours per experiment and for the whole config.
 
-    .venv/bin/python benchmarks/paper_cost.py [--json costs.json] [--only pinn_hessian ...]
+    .venv/bin/python benchmarks/paper_cost.py [--json costs.json] [--only pinn unet resnet paper_n]
+    .venv/bin/python benchmarks/paper_cost.py --from-json costs.json      # the table again, no measuring
 
 Every measurement is a fresh Python process (`<this file> --child NAME`) that builds its job from the
 paper config the way the workflow's script does (the experiment's problem and settings, the stage's
 `compute_*`, the files written), on one torch thread. The parent reads the child's CPU time (user + sys)
-and peak resident memory from `os.wait4`; the child reports the seconds of the job's own work and how
-big it was (iterations, images, grid points, Hessian-vector products).
+and peak resident memory from `os.wait4`; the child reports the CPU seconds of the job's own work and
+how big it was (iterations, images, grid points, Hessian-vector products). About 20 minutes in all.
 
-Scaling laws, each fitted from two (or three) measured sizes in the same run, cost = fixed + slope x size:
-  PINN training        L-BFGS iterations (paper: up to `pinn.iterations`; the cost is an upper bound, as
-                       a run that meets the tolerance stops early);
-  Hessian              Hessian-vector products (PINN: measured at paper settings; the image models: a few
-                       HVPs on the paper's evaluation data, times the PINN job's HVP count);
-  landscape            grid points (the PINN's 2-D at paper size; 3-D/4-D and the image models' grids
-                       from smaller grids on the paper's evaluation data);
-  topology             measured at paper size (51^2, 31^3, 15^4, 41^2);
-  UNet-CRF epoch       training images and test images (paper: 3,680 trainval, 3,669 test);
-  ResNet-20 training   training images (paper: 50,000 x 160 epochs) and the evaluation passes.
-  Paper N's trainers   steps / epochs of one run, likewise.
+Measured whole, at paper size: the PINN's training (three corners of the sweep; L-BFGS stops at its
+tolerance), Hessian, 2-D/3-D/4-D landscapes and topologies, CoPhy-PGNN's training. Extrapolated,
+cost = fixed + slope x size, from two (three) sizes measured in the same run:
+  PINN training cap     L-BFGS iterations up to `pinn.iterations` (the slowest rate of the whole runs);
+  image-model Hessian   Hessian-vector products (HVPs), times the PINN job's HVP count (typical) and the
+                        settings' budget (cap); ResNet-20's on 100 of its 5,000 evaluation images, x 50;
+  image landscapes      grid points (ResNet-20: per evaluation image, as its Hessian);
+  UNet-CRF epoch        training and test images (the real set: 3,680 trainval, 3,669 test);
+  ResNet-20 training    training images of an epoch (50,000 x 160 epochs);
+  paper N's trainers    Adam steps (60,000), CIFAR images (50,000 x 40 epochs);
+  Neuro-Visualizer      epochs (and checkpoints per epoch), up to `neurovis.autoencoder.epochs`.
 The synthetic stand-ins of CIFAR-10 and Oxford-IIIT Pet have the real images' shapes, so a per-image cost
-transfers. No GPU here: the image models' figures are CPU figures.
+transfers. No GPU: the image models' figures are CPU figures.
 
-Job counts per rule come from the workflow's own plan (`snakemake -n` of the paper config with the
-synthetic sources); the table multiplies them by the per-job costs (plus the measured start-up of a job:
-interpreter, imports, problem rebuild).
+Job counts come from the workflow's own plan (`snakemake -n --profile profiles/slurm` of the paper config
+with the synthetic sources), which also gives the SLURM submissions (group jobs, jobs alone).
 """
 
 from __future__ import annotations
@@ -404,9 +404,11 @@ def run_measurements(only: set[str] | None = None) -> dict:
                                               settings={"iterations": steps}, size=steps)
             m["cophy"] = measure("train_neurovis", w, experiment="cophy", values={"model": "cophy", "seed": "0"},
                                  settings={}, size=1)
-            sub = w / "resnet"
+            sub = w / "cifar"
+            sub.mkdir()
+            measure("synthetic_data", sub, dataset="cifar10", n_train=4096, n_test=100)
             for model in ("cnn", "mlp"):
-                for tag, n in (("a", 256), ("b", 768)):
+                for tag, n in (("a", 256), ("b", 4096)):
                     m[f"cifar_{model}_{tag}"] = measure(
                         "train_neurovis", sub, experiment="cifar_small", values={"model": model, "seed": "0"},
                         settings={"epochs": 1}, problem={"n_train": n, "n_eval": 100, "n_test": 100}, size=n)
@@ -436,10 +438,10 @@ def report(m: dict, planned: dict) -> str:
     n, kinds = len(pinn.runs(config)), len(pinn.kinds(config))
     nd = len(pinn.profile_runs(config)) if "fig_pA5_profiles_nd" in config["targets"] else 0
     # An L-BFGS iteration costs more as training goes on (more line-search evaluations): the cap takes the
-    # slowest rate of the whole trainings, not the fit of the first hundreds of iterations.
+    # slowest rate of the whole trainings of 1,000 iterations or more, over the fixed cost of the fit.
     f, s = fit(m["pinn_train_a"], m["pinn_train_b"])
     full = [r for k, r in m.items() if k.startswith("pinn_train_full")]
-    s = max([s, *(r["cpu"] / r["size"] for r in full)])
+    s = max([s, *((r["cpu"] - f) / r["size"] for r in full if r["size"] >= 1000)])
     add("pinn", "train_pinn", n, statistics.mean(r["process_cpu"] for r in full) if full else None,
         start + f + s * config["pinn"]["iterations"], max(r["peak_mb"] for r in full or [m["pinn_train_b"]]),
         f"whole trainings at 3 sweep corners ({', '.join(str(r['size']) for r in full)} L-BFGS iterations); "
@@ -559,8 +561,9 @@ def report(m: dict, planned: dict) -> str:
     subs = {"pinn": planned["groups"].get("pinn", 0),
             "unet_crf": planned["groups"].get("unet_crf", 0) + planned["groups"].get("unet_crf_epochs", 0),
             "resnet20": planned["groups"].get("resnet20", 0),
-            "paper N": sum(planned["single"].get(r, 0) for r in ("train_balancing", "train_pinn_nv", "train_cophy",
-                                                                  "train_cifar_small", "neurovis_landscape"))}
+            "paper N": planned["groups"].get("trajectories", 0) + sum(
+                planned["single"].get(r, 0) for r in ("train_balancing", "train_pinn_nv", "train_cophy",
+                                                      "train_cifar_small", "neurovis_landscape"))}
     subs["other"] = sum(planned["groups"].values()) + sum(planned["single"].values()) - sum(subs.values())
     lines += ["", "| experiment | jobs | SLURM jobs (grouped) | CPU-h | cap CPU-h |", "|---|---:|---:|---:|---:|"]
     for exp, (typ, cap, jobs) in totals.items():

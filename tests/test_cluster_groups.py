@@ -65,8 +65,9 @@ def test_paper_config_makes_at_most_1000_submissions(tmp_path):
           f"single jobs, array tasks included) from {sbatch_calls} sbatch calls")
     assert n_groups + n_single <= MAX_SUBMISSIONS
     assert n_groups + n_single < n_jobs / 5
-    # every model's stages are grouped: no hessian, landscape or topology job goes alone
-    assert not {"hessian", "landscape", "topology", "train_pinn", "train_unet_crf"} & set(made["single"])
+    # every model's stages and every training run are grouped: none of them goes alone
+    assert not {"hessian", "landscape", "topology", "train_pinn", "train_unet_crf", "train_resnet20",
+                "train_balancing", "train_pinn_nv", "train_cophy", "train_cifar_small"} & set(made["single"])
     # one submission per ResNet-20 model, one per UNet-CRF run's chain of epochs
     assert made["groups"]["resnet20"] == jobs["train_resnet20"]
     assert made["groups"]["unet_crf_epochs"] * yaml.safe_load(PAPER.read_text())["unet_crf"]["epochs"] == jobs[

@@ -3,8 +3,9 @@
 Needs Debian's `slurm-wlm` and `munge` (the test command `make test` installs them when running as root);
 skips otherwise. The cluster (munged, slurmctld, slurmd) runs on loopback under a temp dir and is stopped
 by PID afterwards, also on failure. One cluster serves the module: a grouped run of TARGETS (the PINNs'
-training and stages as one group job, paper N's CoPhy trainers as one array job), compared byte for byte
-with a local run of the same targets, then a run whose group is cancelled mid-way and rerun.
+training and stages as one group job, paper N's two CoPhy trainers as another, their two embeddings as one
+array job), compared byte for byte with a local run of the same targets, then a run whose group is
+cancelled mid-way and rerun.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILE = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 TARGET = "fig_t6_pinn_metrics"  # 14 jobs: 2 PINNs, their Hessians, landscapes, topologies; table; figure
-TARGETS = [TARGET, "fig_n3_cophy"]  # + 2 CoPhy/black-box trainers (an array job), 2 embeddings, figure
+TARGETS = [TARGET, "fig_n3_cophy"]  # + 2 CoPhy/black-box trainers, 2 embeddings (an array job), figure
 RUN_TIMEOUT_S = 900  # ~1-3 min on a busy 2-core machine; the hang this guards against is endless
 
 # Only what a cluster without slurmdbd needs on top of profiles/slurm (Snakemake merges a
@@ -153,7 +154,8 @@ def local_run(tmp_path_factory):
 
 def test_submissions_counted_by_slurm_are_fewer_than_jobs(slurm_run):
     """SLURM itself received fewer submissions than there are jobs: one per group job (the 2 PINNs'
-    12 training and stage jobs in one), one array job for the 2 trainers, one per other job."""
+    12 training and stage jobs in one, the 2 trainers in another), one array job for the 2 embeddings
+    (a SLURM job per task), one per other job."""
     workdir, cluster, jobs, made, held, submitted = slurm_run
     assert held and {job["state"] for job in held} == {"COMPLETED"}, held
     n_jobs = sum(jobs.values())
@@ -162,10 +164,10 @@ def test_submissions_counted_by_slurm_are_fewer_than_jobs(slurm_run):
     assert len(held) == expected < n_jobs
     arrays = set(PROFILE["slurm-array-jobs"].split(","))
     array_rules = arrays & set(made["single"])
-    assert array_rules == {"train_cophy"}
+    assert array_rules == {"neurovis_landscape"}
     assert len(submitted) == expected - sum(made["single"][r] for r in array_rules) + len(array_rules)
-    assert len([job for job in held if "_" in job["id"]]) == jobs["train_cophy"]  # the array's tasks
-    assert made["groups"] == {"pinn": 1} and jobs["train_pinn"] == 2
+    assert len([job for job in held if "_" in job["id"]]) == jobs["neurovis_landscape"]  # the array's tasks
+    assert made["groups"] == {"pinn": 1, "trajectories": 1} and jobs["train_pinn"] == jobs["train_cophy"] == 2
     # SLURM's log of each submission (the plugin keeps them: slurm-keep-successful-logs), none missing
     logs = {p.stem for p in (workdir / ".snakemake/slurm_logs").rglob("*.log")}
     assert logs == {job["id"] for job in held}
@@ -221,9 +223,11 @@ def test_group_resources_add_up(slurm_run):
     assert group[0]["cpus"] == "4"
     assert minutes(group[0]["time"]) == runtime
     assert group[0]["mem"] == f"{mem}M"
-    # the array's tasks each get the rule's own resources, a single job its own
-    cophy = [job for job in held if "rule_train_cophy" in job["comment"]]
-    assert cophy and all(job["cpus"] == "1" for job in cophy)
+    # the two trainers side by side; the array's tasks each with the rule's own resources
+    trainers = [job for job in held if "rule_trajectories_" in job["comment"]]
+    assert len(trainers) == 1 and trainers[0]["cpus"] == "2", held
+    assert minutes(trainers[0]["time"]) == profile_value("train_cophy", "runtime")
+    assert trainers[0]["mem"] == f"{2 * profile_value('train_cophy', 'mem_mb')}M"
     embeddings = [job for job in held if "rule_neurovis_landscape" in job["comment"]]
     assert embeddings and all(job["cpus"] == "8" and minutes(job["time"]) == profile_value(
         "neurovis_landscape", "runtime") for job in embeddings)

@@ -205,7 +205,8 @@ def get_job_group(name=None):
     """The cluster job group of a rule's jobs: `name`, or else the job's experiment (a model's Hessian,
     landscapes and topologies, with its training where the training rule names the same group). Jobs
     of one group that depend on each other make one SLURM submission; the profile's
-    `group-components` batches several such chains into one (docs/cluster.md). Local runs ignore groups."""
+    `group-components` batches several such chains into one (docs/cluster.md). Local runs ignore groups.
+    """
     return name or (lambda wildcards: wildcards.experiment)
 
 

@@ -8,6 +8,8 @@ rule train_pinn_nv:
         **train_outputs("pinn_nv", "trajectory", "prediction"),
     log:
         train_log("pinn_nv"),
+    group:
+        get_job_group("trajectories")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1

@@ -8,6 +8,8 @@ rule train_balancing:
         **train_outputs("balancing", "trajectory"),
     log:
         train_log("balancing"),
+    group:
+        get_job_group("trajectories")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
@@ -25,6 +27,8 @@ rule train_cophy:
         **train_outputs("cophy", "trajectory"),
     log:
         train_log("cophy"),
+    group:
+        get_job_group("trajectories")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
@@ -44,6 +48,8 @@ rule train_cifar_small:
         **train_outputs("cifar_small", "trajectory"),
     log:
         train_log("cifar_small"),
+    group:
+        get_job_group("trajectories")
     conda:
         "../../envs/losstopo.yaml"
     threads: 1
