@@ -233,6 +233,19 @@ def test_group_resources_add_up(slurm_run):
         "neurovis_landscape", "runtime") for job in embeddings)
 
 
+def settled(folder: Path, quiet_s: float = 3.0, limit_s: float = 60.0) -> None:
+    """Wait until no file under `folder` appears or changes for `quiet_s` seconds."""
+    def state() -> dict:
+        return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+    deadline, last, since = time.monotonic() + limit_s, state(), time.monotonic()
+    while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = state()
+        if now != last:
+            last, since = now, time.monotonic()
+
+
 def test_a_cancelled_group_reruns_only_what_did_not_finish(cluster, local_run):
     """`scancel` of the PINN group once its first Hessian is written: the outputs of the jobs that
     finished stay (keep-incomplete) and the next run plans and runs only the others, leaving the finished
@@ -254,6 +267,7 @@ def test_a_cancelled_group_reruns_only_what_did_not_finish(cluster, local_run):
         cluster.cluster.run("scancel", group[0])
         assert run.wait(timeout=RUN_TIMEOUT_S) != 0
     assert [job["state"] for job in slurm_jobs(cluster.cluster) if job["id"] == group[0]] == ["CANCELLED"]
+    settled(workdir / "results")  # a cancelled step's processes can still finish a write after scancel
 
     # the jobs that finished before the cancel: every output there, with the local run's bytes
     jobs, _, outputs = planned(cluster.base / "fresh", cluster.profile, targets=[TARGET])
