@@ -93,14 +93,14 @@ def get_correlation_experiments():
     """Every active experiment's run table, landscape kinds, metrics and sweep."""
     return [
         {
-            "name": name,
-            "table": paths.run_table(name),
-            "kinds": find(config, name).kinds(config),
-            "ml_metrics": list(find(config, name).ml_metrics),
-            "sweep": list(find(config, name).sweep),
-            "control": find(config, name).final_loss,
+            "name": exp.name,
+            "table": paths.run_table(exp.name),
+            "kinds": exp.kinds(config),
+            "ml_metrics": list(exp.ml_metrics),
+            "sweep": list(exp.sweep),
+            "control": exp.final_loss,
         }
-        for name in active(config)
+        for exp in map(get_experiment, active(config))
     ]
 
 

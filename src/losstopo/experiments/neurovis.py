@@ -59,7 +59,22 @@ class PinnTrajectories(Experiment):
 
 
 @dataclass(frozen=True)
-class Balancing(Experiment):
+class Trajectories(Experiment):
+    """A paper-N trainer of section `trajectories.<name>`: its `models`, each from the shared seed
+    `trajectories.seed` (one initialisation), trained with the section's `train` settings."""
+
+    models: tuple[str, ...] = ()
+    stages: bool = False
+
+    def run_values(self, config: Config) -> list[dict[str, str]]:
+        return [{"model": m, "seed": str(config["trajectories"]["seed"])} for m in self.models]
+
+    def train_settings(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
+        return config["trajectories"][self.name]["train"]
+
+
+@dataclass(frozen=True)
+class Balancing(Trajectories):
     """The convection PINN from one initialisation under each loss-balancing method and NTK weighting."""
 
     def run_values(self, config: Config) -> list[dict[str, str]]:
@@ -77,30 +92,18 @@ class Balancing(Experiment):
             "data_seed": tr["seed"],
         }
 
-    def train_settings(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
-        return config["trajectories"]["balancing"]["train"]
-
 
 @dataclass(frozen=True)
-class Cophy(Experiment):
+class Cophy(Trajectories):
     """CoPhy-PGNN and a black-box network on the Ising chain eigen-problem."""
-
-    def run_values(self, config: Config) -> list[dict[str, str]]:
-        return [{"model": m, "seed": str(config["trajectories"]["seed"])} for m in COPHY_MODELS]
 
     def problem(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
         return {"name": "ising", **config["trajectories"]["cophy"]["problem"]}
 
-    def train_settings(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
-        return config["trajectories"]["cophy"]["train"]
-
 
 @dataclass(frozen=True)
-class CifarSmall(Experiment):
+class CifarSmall(Trajectories):
     """Paper N's CIFAR-10 CNN and MLP, on the data source of the ResNet-20 experiment."""
-
-    def run_values(self, config: Config) -> list[dict[str, str]]:
-        return [{"model": m, "seed": str(config["trajectories"]["seed"])} for m in CIFAR_MODELS]
 
     def problem(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
         return {
@@ -109,18 +112,13 @@ class CifarSmall(Experiment):
             **config["trajectories"]["cifar_small"]["problem"],
         }
 
-    def train_settings(self, config: Config, values: dict[str, str]) -> dict[str, Any]:
-        return config["trajectories"]["cifar_small"]["train"]
-
 
 PINN_NV = PinnTrajectories(name="pinn_nv", pattern="cr{c_r}/beta{beta}/seed{seed}", targets=(), trainer="pinn",
-                          stages=False)
-BALANCING = Balancing(name="balancing", pattern="{method}/seed{seed}", targets=(), trainer="balancing",
-                      stages=False)
-COPHY = Cophy(name="cophy", pattern="{model}/seed{seed}", targets=(), trainer="cophy",
-                      stages=False)
+                           stages=False)
+BALANCING = Balancing(name="balancing", pattern="{method}/seed{seed}", targets=(), trainer="balancing")
+COPHY = Cophy(name="cophy", pattern="{model}/seed{seed}", targets=(), trainer="cophy", models=COPHY_MODELS)
 CIFAR_SMALL = CifarSmall(name="cifar_small", pattern="{model}/seed{seed}", targets=(), trainer="cifar_small",
-                      stages=False)
+                         models=CIFAR_MODELS)
 TRAJECTORIES = {e.name: e for e in (PINN_NV, BALANCING, COPHY, CIFAR_SMALL)}
 
 
