@@ -61,7 +61,10 @@ def test_figures_and_groups_name_files_that_their_experiments_make():
         assert {t.trajectory for t in group.trajectories} <= made, group.name
     shown = {(p.group, p.embedding) for fig in panel_figures(config).values() for p in fig.panels}
     assert {g for g, _ in shown} <= set(groups(config))
-    assert [row["method"] for row in table_rows(config)] == ["nv", "pca", "kpca", "umap"] * 2
+    rows = table_rows(config)
+    assert [row["method"] for row in rows] == ["nv", "pca", "kpca", "umap"] * len(groups(config))
+    assert [row["trajectory"] for row in rows[::4]][:2] == ["pinn_beta30_cr1", "cophy"]  # the paper's rows first
+    assert {row["trajectory"] for row in rows} == set(groups(config))
     records = find(config, "pinn").figure_runs(config, "fig_t2_pinn_failure")["runs"]
     assert [r["beta"] for r in records] == ["1", "5", "9"]
     assert records[0]["files"]["esd"] == "results/pinn/beta1/lr1/seed0/esd.npz"

@@ -292,9 +292,11 @@ def panel_figures(config: Config) -> dict[str, PanelFigure]:
 
 
 def table_rows(config: Config) -> list[dict[str, str]]:
-    """Paper N Table 1's rows: each embedding of the table's PINN and of the CoPhy-PGNN group, with its file."""
+    """Paper N Table 1's rows, extended to every group: the Neuro-Visualizer and each baseline, with its file.
+    The paper's rows (the table's PINN, CoPhy-PGNN) come first; every group is a unit of claims N1-N6."""
+    first = [pinn_group(config["neurovis"]["table_beta"]), "cophy"]
     return [
         {"trajectory": group, "method": embedding_method(e), "file": paths.embedding(group, e, "json")}
-        for group in (pinn_group(config["neurovis"]["table_beta"]), "cophy")
+        for group in dict.fromkeys([*first, *groups(config)])
         for e in TABLE_EMBEDDINGS
     ]
