@@ -22,6 +22,7 @@ from losstopo.findings import (  # noqa: E402
     critical_points,
     evaluate,
     run_tables,
+    summary,
     verdict,
 )
 from losstopo.plots.tables import plot_findings  # noqa: E402
@@ -173,6 +174,24 @@ def test_every_claim_on_synthetic_run_tables():
     assert t1["p_bh"] == reference["p_bh"]
     assert (t1["ci_low"], t1["ci_high"]) == (reference["ci_low"], reference["ci_high"])
     assert findings.loc[findings["id"] == "T7", "p_bh"].isna().all()  # no such pair in the correlations
+
+
+def test_the_summary_lists_every_row_under_its_verdict():
+    findings = evaluate(synthetic_tables())
+    findings.loc[0, ["value", "ci_low", "ci_high"]] = np.nan  # an undefined statistic is said as such
+    text = summary(findings)
+    sections = text.split("- **")[1:]
+    assert [s.split("**")[0] for s in sections] == ["supported", "contradicted", "inconclusive"]
+    for section in sections:
+        verdict_name = section.split("**")[0]
+        rows = findings[findings["verdict"] == verdict_name]
+        assert section.count("\n  - ") == len(rows) and f"({len(rows)} of {len(findings)})" in section
+    t7 = findings[(findings["id"] == "T7")].iloc[0]
+    line = next(x for x in text.splitlines() if x.startswith("  - T7 "))
+    assert line == (f"  - T7 {t7['claim']}, hessian directions: cliffs delta {t7['value']:.2f} "
+                    f"[{t7['ci_low']:.2f}, {t7['ci_high']:.2f}], n = {t7['n']}; {t7['note']}")
+    first = findings.iloc[0]
+    assert f"  - {first['id']} {first['claim']}, {first['kind']} directions: undefined, n = " in text
 
 
 def test_missing_tables_and_columns_are_inconclusive_with_a_note():

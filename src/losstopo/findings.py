@@ -258,6 +258,24 @@ def evaluate(tables: dict[str, pd.DataFrame], claims: tuple[Claim, ...] = CLAIMS
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def summary(findings: pd.DataFrame) -> str:
+    """The findings as Markdown bullets by verdict, each claim with its statistic, interval and n: the text
+    that the README quotes, written by the run rather than copied from it."""
+    import pandas as pd
+
+    lines = []
+    for decided in (SUPPORTED, CONTRADICTED, INCONCLUSIVE):
+        rows = findings[findings["verdict"] == decided]
+        lines.append(f"- **{decided}** ({len(rows)} of {len(findings)}):")
+        for r in rows.itertuples():
+            kind = f", {r.kind} directions" if isinstance(r.kind, str) and r.kind else ""
+            value = (f"{r.statistic.replace('_', ' ')} {r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+                     if pd.notna(r.value) and pd.notna(r.ci_low) else "undefined")
+            note = f"; {r.note}" if isinstance(r.note, str) and r.note else ""
+            lines.append(f"  - {r.id} {r.claim}{kind}: {value}, n = {r.n}{note}")
+    return "\n".join(lines) + "\n"
+
+
 def _missing(claim: Claim, table: pd.DataFrame | None) -> str:
     """Why a claim (its kind filled in) cannot be evaluated on this table ("" when it can)."""
     if table is None:

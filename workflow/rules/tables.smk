@@ -46,6 +46,7 @@ rule table_findings:
             caption="../report/table_findings.rst",
             category="Findings",
         ),
+        md=paths.table("findings", "md"),
     log:
         paths.figure_log("table_findings"),
     conda:

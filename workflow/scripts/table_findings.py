@@ -3,7 +3,8 @@
 
 Params `tables`: table name -> CSV (the run tables of the experiments the claims read, tda_correlations and
 n1_projection_errors); `nd`: the PINN runs whose 3-D and 4-D Hessian-direction topologies (files "3d",
-"4d") are compared. Outputs `csv` (findings.csv), `png` and `pdf` (the table with coloured verdicts).
+"4d") are compared. Outputs `csv` (findings.csv), `md` (the same as Markdown bullets by verdict, which the
+README quotes), `png` and `pdf` (the table with coloured verdicts).
 """
 
 import matplotlib
@@ -13,7 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from losstopo.artifacts import job_log, load_json
-from losstopo.findings import ND, critical_points, evaluate
+from losstopo.findings import ND, critical_points, evaluate, summary
 from losstopo.plots.tables import findings_height, plot_findings
 
 
@@ -27,6 +28,8 @@ def main(smk) -> None:
     tables[ND] = critical_points(runs)
     findings = evaluate(tables, correlations=correlations)
     findings.to_csv(smk.output.csv, index=False)
+    with open(smk.output.md, "w") as md:
+        md.write(summary(findings))
     fig = plt.figure(figsize=(13.5, findings_height(findings)))
     plot_findings(fig.add_axes((0.01, 0.01, 0.98, 0.97)), findings)
     fig.savefig(smk.output.png, dpi=200, bbox_inches="tight")
