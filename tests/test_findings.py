@@ -21,6 +21,8 @@ from losstopo.findings import (  # noqa: E402
     Claim,
     critical_points,
     evaluate,
+    replication,
+    replication_summary,
     run_tables,
     summary,
     verdict,
@@ -223,3 +225,32 @@ def test_the_findings_figure_draws_every_row():
     texts = {t.get_text() for t in ax.tables[0].get_celld().values() for t in [t.get_text()]}
     assert {"supported", "contradicted", "inconclusive"} <= texts and "P7" in texts
     plt.close(fig)
+
+
+def test_replication_keeps_only_rows_with_one_verdict_in_every_run(tmp_path, capsys):
+    from losstopo.cli import main
+
+    a = evaluate(synthetic_tables())
+    b = a.copy()
+    t1 = (b["id"] == "T1") & (b["kind"] == "random")
+    b.loc[t1, ["verdict", "value", "ci_low", "ci_high"]] = ["inconclusive", 0.1, -0.2, 0.4]
+    b = b[b["id"] != "P7"]  # a row a run lacks is not kept
+    table = replication({"a": a, "b": b})
+    assert len(table) == len(a) and table["kept"].sum() == len(a) - 2
+    assert set(table.loc[~table["kept"], "id"]) == {"T1", "P7"}
+    text = replication_summary(table, ["a", "b"])
+    assert text.startswith(f"Same verdict in all 2 runs (a, b): {len(a) - 2} of {len(a)} rows.\n")
+    supported = a[(a["verdict"] == "supported") & ~t1 & (a["id"] != "P7")]
+    assert f"- supported in every run ({len(supported)}): " in text
+    row = a[t1].iloc[0]
+    assert (f"  - T1 (random) {row['claim']}: supported {row['value']:.2f} [{row['ci_low']:.2f}, "
+            f"{row['ci_high']:.2f}]; inconclusive 0.10 [-0.20, 0.40]") in text
+    assert "  - P7 " in text and text.rstrip().endswith("; absent")
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    a.to_csv(paths[0], index=False)
+    b.to_csv(paths[1], index=False)
+    assert main(["findings", *map(str, paths), "--out", str(tmp_path / "r.md")]) == 0
+    printed = capsys.readouterr().out
+    assert printed == (tmp_path / "r.md").read_text() and f"{len(a) - 2} of {len(a)} rows" in printed
+    assert main(["findings", str(paths[0]), str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv: no such file" in capsys.readouterr().err

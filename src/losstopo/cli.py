@@ -1,4 +1,5 @@
-"""`losstopo hessian | landscape | topology | analyze`: the workflow's per-model stages on one checkpoint.
+"""`losstopo hessian | landscape | topology | analyze`: the workflow's per-model stages on one checkpoint;
+`losstopo findings`: which verdicts of findings.csv survived a rerun with other seeds.
 
 The model is a config entry (the keys of `config["models"][name]`, as options or from `--config`) or a
 `model.pt` the workflow wrote (`--model`). Outputs go to `--out` with the workflow's names (model.pt,
@@ -28,6 +29,7 @@ COMMANDS = {
     "topology": "merge tree, persistence pairs, metrics, profile of landscapes (topology_<kind>_<dim>d.*)",
     "analyze": "all three, plus the plots",
 }
+FINDINGS_HELP = "which claims of findings.csv kept their verdict over runs with other seeds (Markdown)"
 ENTRY_OPTIONS = (
     "module",
     "module_args",
@@ -169,7 +171,33 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
         if name != "hessian":
             p.add_argument("--no-plots", dest="plots", action="store_false", help="skip the .png figures")
+    p = subs.add_parser("findings", help=FINDINGS_HELP, description=FINDINGS_HELP)
+    p.add_argument("runs", nargs="+", metavar="FINDINGS_CSV",
+                   help="results/tables/findings.csv of each run of one config with other seeds (two or more)")
+    p.add_argument("--out", help="also write the summary to this Markdown file")
     return top
+
+
+def run_findings(args: argparse.Namespace) -> None:
+    """Print (and with --out write) which claims kept their verdict over the runs' findings.csv files."""
+    import pandas as pd
+
+    from losstopo.findings import COLUMNS, replication, replication_summary
+
+    if len(args.runs) < 2:
+        raise InputError("give two or more findings.csv files, one per run")
+    runs = {}
+    for path in args.runs:
+        if not Path(path).is_file():
+            raise InputError(f"{path}: no such file (a run's results/tables/findings.csv)")
+        frame = pd.read_csv(path)
+        if missing := [c for c in COLUMNS if c not in frame.columns]:
+            raise InputError(f"{path}: not a findings.csv (no column {', '.join(missing)})")
+        runs[path] = frame
+    text = replication_summary(replication(runs), list(runs))
+    print(text, end="")
+    if args.out:
+        Path(args.out).write_text(text)
 
 
 def read_config(args: argparse.Namespace) -> tuple[str, dict[str, Any], dict[str, dict[str, Any]]]:
@@ -348,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     try:
-        run(args)
+        run_findings(args) if args.command == "findings" else run(args)
     except (InputError, UserModelError) as err:
         print(f"losstopo {args.command}: error: {err}", file=sys.stderr)
         return 2

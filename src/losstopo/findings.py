@@ -276,6 +276,49 @@ def summary(findings: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def replication(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The claims' rows across runs of one config with other seeds (findings.csv of each, by name): each
+    run's verdict and statistic with its interval, and `kept`, true where every run gave the same verdict.
+    A row missing from a run counts as not kept."""
+    columns = ["verdict", "value", "ci_low", "ci_high", "n"]
+    frames = [frame.assign(kind=frame["kind"].fillna("")).set_index(["id", "kind"])[["claim", *columns]]
+              for frame in runs.values()]
+    table = frames[0][["claim"]].copy()
+    for name, frame in zip(runs, frames):
+        table = table.join(frame[columns].add_suffix(f" {name}"), how="left")
+    verdicts = table[[f"verdict {name}" for name in runs]]
+    table["kept"] = verdicts.notna().all(axis=1) & verdicts.eq(verdicts.iloc[:, 0], axis=0).all(axis=1)
+    return table.reset_index()
+
+
+def replication_summary(table: pd.DataFrame, names: list[str]) -> str:
+    """Markdown: how many rows kept their verdict over the runs `names`, the kept ones by verdict, and each
+    changed row with its statistic and interval in every run."""
+    import pandas as pd
+
+    def label(r) -> str:
+        return f"{r['id']} ({r['kind']})" if r["kind"] else r["id"]
+
+    def stat(r, name: str) -> str:
+        if pd.isna(r[f"verdict {name}"]):
+            return "absent"
+        value = (f"{r[f'value {name}']:.2f} [{r[f'ci_low {name}']:.2f}, {r[f'ci_high {name}']:.2f}]"
+                 if pd.notna(r[f"ci_low {name}"]) else "undefined")
+        return f"{r[f'verdict {name}']} {value}"
+
+    kept = table[table["kept"]]
+    lines = [f"Same verdict in all {len(names)} runs ({', '.join(names)}): {len(kept)} of {len(table)} rows."]
+    for decided in (SUPPORTED, CONTRADICTED, INCONCLUSIVE):
+        rows = kept[kept[f"verdict {names[0]}"] == decided]
+        lines.append(f"- {decided} in every run ({len(rows)}): " + (", ".join(label(r) for _, r in rows.iterrows())
+                                                                  or "none"))
+    changed = table[~table["kept"]]
+    lines.append(f"- changed ({len(changed)}):")
+    lines += [f"  - {label(r)} {r['claim']}: " + "; ".join(stat(r, name) for name in names)
+              for _, r in changed.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
 def _missing(claim: Claim, table: pd.DataFrame | None) -> str:
     """Why a claim (its kind filled in) cannot be evaluated on this table ("" when it can)."""
     if table is None:
