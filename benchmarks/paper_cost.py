@@ -580,6 +580,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the measurements and the plan here")
     parser.add_argument("--from-json", type=Path, help="tabulate the measurements of an earlier --json")
+    parser.add_argument("--replan", action="store_true",
+                        help="with --from-json: count the jobs of today's workflow, not the saved plan's")
     parser.add_argument("--only", nargs="+", choices=["pinn", "unet", "resnet", "paper_n"],
                         help="measure only these sections (the PINN's training and Hessian always)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -591,6 +593,10 @@ def main() -> None:
         return
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
+        if args.replan:
+            saved["plan"] = plan()
+            if args.json:
+                args.json.write_text(json.dumps(saved, indent=1))
     else:
         saved = {"measurements": run_measurements(set(args.only or [])), "plan": plan()}
         if args.json:
