@@ -11,6 +11,9 @@ import pytest
 import yaml
 from conftest import ROOT, SNAKEMAKE, TINY
 
+from losstopo.config import load_config
+from losstopo.experiments.neurovis import groups
+
 TARGETS = yaml.safe_load(TINY.read_text())["targets"]
 
 
@@ -91,7 +94,9 @@ def test_stability_covers_the_chosen_runs_with_finite_variation(tiny_run):
 def test_projection_errors_cover_every_method_and_trajectory(tiny_run):
     errors = pd.read_csv(tiny_run / "results/tables/n1_projection_errors.csv")
     assert set(errors["method"]) == {"nv", "pca", "kpca", "umap"}
-    assert set(errors["trajectory"]) == {"pinn_beta30_cr1", "cophy"}
+    expected = list(groups(load_config(TINY)))  # Table 1 extended: every embedded group, the paper's rows first
+    assert list(errors["trajectory"].drop_duplicates())[:2] == ["pinn_beta30_cr1", "cophy"]
+    assert sorted(errors["trajectory"].unique()) == sorted(expected) and len(errors) == 4 * len(expected)
     assert np.isfinite(errors[["e_relative", "e_proj"]].to_numpy()).all()
 
 
