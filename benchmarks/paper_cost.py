@@ -593,14 +593,12 @@ def main() -> None:
         return
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
-        if args.replan:
-            saved["plan"] = plan()
-            if args.json:
-                args.json.write_text(json.dumps(saved, indent=1))
     else:
-        saved = {"measurements": run_measurements(set(args.only or [])), "plan": plan()}
-        if args.json:
-            args.json.write_text(json.dumps(saved, indent=1))
+        saved = {"measurements": run_measurements(set(args.only or []))}
+    if args.replan or not args.from_json:
+        saved["plan"] = plan()
+    if args.json:
+        args.json.write_text(json.dumps(saved, indent=1))
     print(report(saved["measurements"], saved["plan"]))
 
 

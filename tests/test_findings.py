@@ -238,7 +238,7 @@ def test_replication_keeps_only_rows_with_one_verdict_in_every_run(tmp_path, cap
     table = replication({"a": a, "b": b})
     assert len(table) == len(a) and table["kept"].sum() == len(a) - 2
     assert set(table.loc[~table["kept"], "id"]) == {"T1", "P7"}
-    text = replication_summary(table, ["a", "b"])
+    text = replication_summary(table)
     assert text.startswith(f"Same verdict in all 2 runs (a, b): {len(a) - 2} of {len(a)} rows.\n")
     supported = a[(a["verdict"] == "supported") & ~t1 & (a["id"] != "P7")]
     assert f"- supported in every run ({len(supported)}): " in text

@@ -194,7 +194,7 @@ def run_findings(args: argparse.Namespace) -> None:
         if missing := [c for c in COLUMNS if c not in frame.columns]:
             raise InputError(f"{path}: not a findings.csv (no column {', '.join(missing)})")
         runs[path] = frame
-    text = replication_summary(replication(runs), list(runs))
+    text = replication_summary(replication(runs))
     print(text, end="")
     if args.out:
         Path(args.out).write_text(text)

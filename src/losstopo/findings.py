@@ -269,11 +269,18 @@ def summary(findings: pd.DataFrame) -> str:
         lines.append(f"- **{decided}** ({len(rows)} of {len(findings)}):")
         for r in rows.itertuples():
             kind = f", {r.kind} directions" if isinstance(r.kind, str) and r.kind else ""
-            value = (f"{r.statistic.replace('_', ' ')} {r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+            value = (f"{r.statistic.replace('_', ' ')} {_interval(r.value, r.ci_low, r.ci_high)}"
                      if pd.notna(r.value) and pd.notna(r.ci_low) else "undefined")
             note = f"; {r.note}" if isinstance(r.note, str) and r.note else ""
             lines.append(f"  - {r.id} {r.claim}{kind}: {value}, n = {r.n}{note}")
     return "\n".join(lines) + "\n"
+
+
+def _interval(value: float, low: float, high: float) -> str:
+    """`value [low, high]` to two decimals, or "undefined" where the interval is."""
+    import pandas as pd
+
+    return f"{value:.2f} [{low:.2f}, {high:.2f}]" if pd.notna(low) else "undefined"
 
 
 def replication(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -291,10 +298,12 @@ def replication(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return table.reset_index()
 
 
-def replication_summary(table: pd.DataFrame, names: list[str]) -> str:
-    """Markdown: how many rows kept their verdict over the runs `names`, the kept ones by verdict, and each
-    changed row with its statistic and interval in every run."""
+def replication_summary(table: pd.DataFrame) -> str:
+    """Markdown: how many rows of a `replication` table kept their verdict over its runs, the kept ones by
+    verdict, and each changed row with its statistic and interval in every run."""
     import pandas as pd
+
+    names = [c.removeprefix("verdict ") for c in table.columns if c.startswith("verdict ")]
 
     def label(r) -> str:
         return f"{r['id']} ({r['kind']})" if r["kind"] else r["id"]
@@ -302,9 +311,7 @@ def replication_summary(table: pd.DataFrame, names: list[str]) -> str:
     def stat(r, name: str) -> str:
         if pd.isna(r[f"verdict {name}"]):
             return "absent"
-        value = (f"{r[f'value {name}']:.2f} [{r[f'ci_low {name}']:.2f}, {r[f'ci_high {name}']:.2f}]"
-                 if pd.notna(r[f"ci_low {name}"]) else "undefined")
-        return f"{r[f'verdict {name}']} {value}"
+        return f"{r[f'verdict {name}']} {_interval(r[f'value {name}'], r[f'ci_low {name}'], r[f'ci_high {name}'])}"
 
     kept = table[table["kept"]]
     lines = [f"Same verdict in all {len(names)} runs ({', '.join(names)}): {len(kept)} of {len(table)} rows."]

@@ -10,10 +10,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from losstopo.artifacts import job_log, load_json
+from losstopo.experiments.neurovis import COPHY_GROUP
 from losstopo.plots.neurovis import METHOD_NAMES
 
-# Paper N, Table 1 (CoPhy-PGNN trajectory, the group `cophy`): (e_relative, e_proj)
-COPHY = "cophy"
+# Paper N, Table 1 (CoPhy-PGNN trajectory, the group COPHY_GROUP): (e_relative, e_proj)
 PAPER = {"nv": (0.0095, 0.0005), "pca": (1.6782, 0.2832), "kpca": (4.7250, 0.0865), "umap": (0.4295, 0.2307)}
 
 
@@ -38,7 +38,7 @@ def draw(frame: pd.DataFrame, path_png: str, path_pdf: str) -> None:
     """The table as a figure: ours, the paper's beside the CoPhy-PGNN rows (its Table 1's trajectory), the
     best per trajectory in bold."""
     cells = [[r.trajectory, METHOD_NAMES.get(r.method, r.method), f"{r.e_relative:.4f}", f"{r.e_proj:.4f}",
-              *((f"{r.paper_cophy_e_relative:.4f}", f"{r.paper_cophy_e_proj:.4f}") if r.trajectory == COPHY
+              *((f"{r.paper_cophy_e_relative:.4f}", f"{r.paper_cophy_e_proj:.4f}") if r.trajectory == COPHY_GROUP
                 else ("", ""))]
              for r in frame.itertuples()]
     header = ["trajectory", "method", "e_relative", "e_proj", "paper e_relative\n(CoPhy)",

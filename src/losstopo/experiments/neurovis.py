@@ -33,6 +33,7 @@ BALANCING_LABELS = {
 }
 NTK_METHODS = ("const", "ntk")
 COPHY_MODELS = ("cophy", "blackbox")
+COPHY_GROUP = "cophy"  # the CoPhy-PGNN / black-box group: the trajectory of paper N's Table 1
 CIFAR_MODELS = ("cnn", "mlp")
 
 
@@ -180,7 +181,7 @@ def groups(config: Config) -> dict[str, Group]:
                                         for m in methods)))
     out.append(Group("ntk", tuple(_trajectory(BALANCING, {"method": m, "seed": seed}, label)
                                   for m, label in zip(NTK_METHODS, ("constant", "NTK")))))
-    out.append(Group("cophy", tuple(_trajectory(COPHY, {"model": m, "seed": seed}, label)
+    out.append(Group(COPHY_GROUP, tuple(_trajectory(COPHY, {"model": m, "seed": seed}, label)
                                     for m, label in zip(COPHY_MODELS, ("CoPhy-PGNN", "black-box NN")))))
     autoencoder = config["trajectories"]["cifar_small"]["autoencoder"]
     for model, label in zip(CIFAR_MODELS, ("CNN", "MLP")):  # two architectures: one landscape each
@@ -282,7 +283,7 @@ def panel_figures(config: Config) -> dict[str, PanelFigure]:
             _panels([("ntk", NEURO_VISUALIZER)] * 3, ["L_r", "L_bc", "L_ic"], ["r", "bc", "ic"])),
         "fig_n3_cophy": PanelFigure(
             compared, "CoPhy-PGNN vs black-box NN on the Ising chain", "loss",
-            _panels([("cophy", e) for e in two_by_two], ["NV: Test-MSE", "NV: S-Loss", "PCA: Test-MSE", "PCA: S-Loss"],
+            _panels([(COPHY_GROUP, e) for e in two_by_two], ["NV: Test-MSE", "NV: S-Loss", "PCA: Test-MSE", "PCA: S-Loss"],
                     ["test_mse", "s", "test_mse", "s"])),
         "fig_n9_cifar": PanelFigure(
             compared, f"CNN vs MLP on {config['resnet20']['source']} CIFAR-10 data (test loss)", "loss",
@@ -294,7 +295,7 @@ def panel_figures(config: Config) -> dict[str, PanelFigure]:
 def table_rows(config: Config) -> list[dict[str, str]]:
     """Paper N Table 1's rows, extended to every group: the Neuro-Visualizer and each baseline, with its file.
     The paper's rows (the table's PINN, CoPhy-PGNN) come first; every group is a unit of claims N1-N6."""
-    first = [pinn_group(config["neurovis"]["table_beta"]), "cophy"]
+    first = [pinn_group(config["neurovis"]["table_beta"]), COPHY_GROUP]
     return [
         {"trajectory": group, "method": embedding_method(e), "file": paths.embedding(group, e, "json")}
         for group in dict.fromkeys([*first, *groups(config)])
